@@ -1,0 +1,61 @@
+# scalex: every experiment is a config file plus a target here.
+#   make quickstart   venv + data + the small comparison on CPU + report   (README: time)
+#   make test         the test suite on CPU
+# DATA=dir reads dir/en.* and dir/zh.* instead of streaming from the Hugging Face Hub; it
+# defaults to ../shared/corpora when that folder exists (an offline copy some machines have).
+PY      := .venv/bin/python
+DATA    ?= $(if $(wildcard ../shared/corpora/en.jsonl.gz),../shared/corpora,)
+LOCAL   := $(if $(DATA),--local_dir=$(DATA),)
+SEEDS   ?= 1337
+QS_HRL  ?= 300000 1200000
+SM_HRL  ?= 60000 120000
+QS_METHODS := lrl_only joint scalex
+ALL_METHODS := lrl_only joint scalex seq_hrl_lrl seq_lrl_hrl fixed_mix
+
+.PHONY: venv data quickstart quickstart-all smoke test report dry-run clean-venv
+.DEFAULT_GOAL := help
+
+help:
+	@sed -n '1,6p' Makefile | sed 's/^# \{0,1\}//'
+	@echo "targets: venv data quickstart quickstart-all qs-METHOD smoke test report dry-run"
+
+venv: .venv/installed
+.venv/installed: requirements.txt
+	python3 -m venv .venv
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+data: venv
+	$(PY) data.py prepare config/quickstart/data.py $(LOCAL)
+
+# One method of the quickstart at every HRL size and seed. --resume makes a re-run skip
+# finished runs and continue killed ones.
+qs-%: data
+	@for h in $(QS_HRL); do for s in $(SEEDS); do \
+	  $(PY) train.py config/quickstart/$*.py --budget.en=$$h --seed=$$s \
+	    --run_name=quickstart/$*-en$$h-s$$s --resume || exit 1; done; done
+
+quickstart: $(addprefix qs-,$(QS_METHODS))
+	$(PY) eval.py report runs/quickstart
+
+quickstart-all: $(addprefix qs-,$(ALL_METHODS))
+	$(PY) eval.py report runs/quickstart
+
+report: venv
+	$(PY) eval.py report runs/quickstart
+
+dry-run: venv
+	@for m in $(ALL_METHODS); do $(PY) train.py config/quickstart/$$m.py --dry_run || exit 1; echo; done
+
+# The same path at the smallest size (CI runs it when ../shared/corpora exists).
+smoke: venv
+	$(PY) data.py prepare config/smoke/data.py $(LOCAL)
+	@for h in $(SM_HRL); do for m in $(QS_METHODS); do \
+	  $(PY) train.py config/smoke/$$m.py --budget.en=$$h --run_name=smoke/$$m-en$$h --resume || exit 1; done; done
+	$(PY) eval.py report runs/smoke
+
+test: venv
+	$(PY) -m pytest -q tests
+
+clean-venv:
+	rm -rf .venv

@@ -1,0 +1,14 @@
+# The smallest run that exercises the whole path: a few dozen steps per method.
+data_dir = "data/smoke"
+hrl, lrl = "en", "zh"
+budget = {"en": 120_000, "zh": 30_000}
+model = "tiny"
+model_args = {"d_model": 64}
+block_size = 64
+batch_size = 16
+lr_max = 3e-3
+lr_min = 3e-4
+warmup_steps = 5
+log_interval = 10
+ckpt_interval = 50
+eval_tokens = 5_000

@@ -1,0 +1,10 @@
+# The smallest data that exercises the whole path (CI's end-to-end run): a 512-token BPE,
+# English up to 120k tokens, Chinese 30k.
+data_dir = "data/smoke"
+languages = {"en": "hf:HuggingFaceFW/fineweb-edu:sample/10BT",
+             "zh": "hf:HuggingFaceFW/fineweb-2:data/cmn_Hani/train"}
+max_tokens = {"en": 120_000, "zh": 30_000}
+val_tokens = 5_000
+vocab_size = 512
+tokenizer_sample_bytes = 300_000
+shuffle_buffer = 1_000

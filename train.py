@@ -1,0 +1,496 @@
+"""
+Train one run of a language plan.
+
+    python train.py config/quickstart/scalex.py [--key=value ...] [--dry_run] [--resume] [--overwrite]
+    torchrun --nproc_per_node=8 train.py CONFIG ...          (DDP)
+
+A run's plan is an ordered list of stages; each gives per-language token counts (or a total
+and proportions) and its learning-rate shape. ScaleX is two stages: high-resource only at a
+constant LR, then a high+low-resource mixture under cosine decay. `--dry_run` prints the plan
+and exits. Everything a run did lands in runs/<run_name>/: config.json (resolved config, plan,
+code version, data manifest hash), metrics.jsonl, summary.json, ckpt.pt.
+"""
+import contextlib
+import hashlib
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+import data
+from data import ConfigError
+
+# -----------------------------------------------------------------------------
+# defaults (a config file overrides them; --key=value overrides both; unknown keys are errors)
+run_name = ""             # default: the config's path below config/, e.g. quickstart/scalex
+out_dir = "runs"
+method = ""               # label in reports; default: the config file's name
+data_dir = "data/quickstart"
+hrl, lrl = "en", "zh"     # which language the report treats as high- and low-resource
+budget = {"en": 2_000_000, "zh": 500_000}  # train tokens each language may use: a prefix of its shard
+stages = [{"name": "joint", "lr": "cosine", "tokens": {"en": 2_000_000, "zh": 500_000}}]
+# model
+model = "tiny"            # a preset of model.PRESETS
+model_args = {}           # overrides of the preset, e.g. {"n_layer": 4}
+block_size = 128
+# optimizer and schedule
+batch_size = 16           # sequences per micro-batch per process
+grad_accum = 1            # micro-batches per optimizer step
+lr_max = 3e-3
+lr_min = 3e-4             # the floor cosine and linear decays end at
+warmup_steps = 20         # linear warmup at the start of the run
+weight_decay = 0.1
+betas = [0.9, 0.95]
+grad_clip = 1.0
+# system
+device = "auto"           # auto: cuda when present, else cpu
+dtype = "auto"            # auto: bfloat16 autocast on cuda, float32 on cpu
+compile = False
+kernels = "auto"          # auto | torch | triton: see kernels.py
+seed = 1337
+# logging, evaluation, checkpoints
+log_interval = 10
+eval_interval = 0         # steps between per-language validations; 0: only at the end
+eval_tokens = 100_000     # validation tokens per language (at most the val shard)
+ckpt_interval = 200
+log_samples = False       # write every sequence each process read to samples_rank<R>.jsonl
+DEFAULTS = {k: v for k, v in globals().items() if not k.startswith("_") and k.islower()
+            and isinstance(v, (int, float, str, dict, list, bool))}
+FLAGS = ("dry_run", "resume", "overwrite")
+# -----------------------------------------------------------------------------
+
+LR_SHAPES = ("constant", "cosine", "linear")
+# Dense bf16 peak FLOP/s per GPU for MFU, by a substring of the device name.
+PEAK_FLOPS = {"H200": 989e12, "H100": 989e12, "A100": 312e12, "L40S": 362e12, "L4": 121e12,
+              "A10": 125e12, "4090": 165e12, "3090": 71e12, "V100": 125e12}
+EXIT_DIVERGED = 3
+
+
+# ----------------------------------------------------------------------------- config and plan
+def resolve_config(path, overrides):
+    cfg = data.load_config(path, overrides, DEFAULTS)
+    stem = os.path.splitext(os.path.relpath(path, "config"))[0] if path else "run"
+    cfg["run_name"] = cfg["run_name"] or (stem if not stem.startswith("..") else os.path.basename(stem))
+    cfg["method"] = cfg["method"] or os.path.basename(stem)
+    validate(cfg)
+    return cfg
+
+
+def _positive_int(v):
+    return isinstance(v, int) and not isinstance(v, bool) and v > 0
+
+
+def validate(cfg):
+    for k in ("batch_size", "grad_accum", "block_size", "log_interval", "ckpt_interval", "eval_tokens"):
+        if not _positive_int(cfg[k]):
+            raise ConfigError(f"{k}: must be a positive integer, got {cfg[k]!r}")
+    for k in ("lr_max", "lr_min"):
+        if not isinstance(cfg[k], (int, float)) or cfg[k] < 0:
+            raise ConfigError(f"{k}: must be a number >= 0, got {cfg[k]!r}")
+    if not isinstance(cfg["budget"], dict) or not cfg["budget"]:
+        raise ConfigError("budget: give a dict {language: train tokens}")
+    for lang, n in cfg["budget"].items():
+        if not _positive_int(n):
+            raise ConfigError(f"budget.{lang}: must be a positive integer of tokens, got {n!r}")
+    if not isinstance(cfg["stages"], list) or not cfg["stages"]:
+        raise ConfigError("stages: give a non-empty list of stages")
+    for i, st in enumerate(cfg["stages"]):
+        where = f"stages[{i}]"
+        if not isinstance(st, dict):
+            raise ConfigError(f"{where}: must be a dict with 'lr' and 'tokens' (or 'total' and 'mix')")
+        unknown = set(st) - {"name", "lr", "tokens", "total", "mix", "lr_from", "lr_to"}
+        if unknown:
+            raise ConfigError(f"{where}.{sorted(unknown)[0]}: unknown stage field; use name, lr, tokens, total, mix, lr_from, lr_to")
+        if "lr" not in st:
+            raise ConfigError(f"{where}.lr: missing; give the stage's LR shape: {', '.join(LR_SHAPES)}")
+        if st["lr"] not in LR_SHAPES:
+            raise ConfigError(f"{where}.lr: unknown shape {st['lr']!r}; use one of {', '.join(LR_SHAPES)}")
+        if ("tokens" in st) == ("mix" in st or "total" in st):
+            raise ConfigError(f"{where}: give either tokens={{lang: n}} or total=n with mix={{lang: share}}")
+        if "tokens" in st:
+            parts = st["tokens"]
+            if not isinstance(parts, dict) or not parts:
+                raise ConfigError(f"{where}.tokens: give a dict {{language: tokens}}")
+            for lang, n in parts.items():
+                if not _positive_int(n):
+                    raise ConfigError(f"{where}.tokens.{lang}: must be a positive integer, got {n!r}")
+        else:
+            if not _positive_int(st.get("total")):
+                raise ConfigError(f"{where}.total: must be a positive integer of tokens, got {st.get('total')!r}")
+            parts = st.get("mix")
+            if not isinstance(parts, dict) or not parts:
+                raise ConfigError(f"{where}.mix: give a dict {{language: share}}")
+            for lang, w in parts.items():
+                if not isinstance(w, (int, float)) or w <= 0:
+                    raise ConfigError(f"{where}.mix.{lang}: must be a share > 0, got {w!r}")
+            if abs(sum(parts.values()) - 1) > 1e-6:
+                raise ConfigError(f"{where}.mix: shares sum to {sum(parts.values()):.6g}, must sum to 1")
+        for lang in parts:
+            if lang not in cfg["budget"]:
+                raise ConfigError(f"{where}: unknown language '{lang}'; languages of this run (budget): {', '.join(cfg['budget'])}")
+
+
+def build_plan(cfg, world_size=1):
+    """Stages -> steps and sequences per language, LR at each end, epochs over each budget."""
+    block = cfg["block_size"]
+    seqs_per_step = cfg["batch_size"] * cfg["grad_accum"] * world_size
+    tokens_per_step = seqs_per_step * block
+    windows = {lang: max(1, (n - 1) // block) for lang, n in cfg["budget"].items()}
+    used = {lang: 0 for lang in cfg["budget"]}
+    plan = {"block_size": block, "seqs_per_step": seqs_per_step, "tokens_per_step": tokens_per_step,
+            "world_size": world_size, "stages": []}
+    step, lr_prev = 0, cfg["lr_max"]
+    for i, st in enumerate(cfg["stages"]):
+        share = ({k: v / sum(st["tokens"].values()) for k, v in st["tokens"].items()} if "tokens" in st else st["mix"])
+        total = sum(st["tokens"].values()) if "tokens" in st else st["total"]
+        steps = max(1, round(total / tokens_per_step))
+        n = steps * seqs_per_step
+        # largest remainder: integer sequence counts that sum to n and round each share fairly
+        exact = {lang: n * w for lang, w in share.items()}
+        seqs = {lang: int(x) for lang, x in exact.items()}
+        for lang in sorted(exact, key=lambda l: -(exact[l] - seqs[l]))[: n - sum(seqs.values())]:
+            seqs[lang] += 1
+        lr_from = st.get("lr_from", lr_prev)
+        lr_to = st.get("lr_to", lr_from if st["lr"] == "constant" else cfg["lr_min"])
+        for lang, s in seqs.items():
+            used[lang] += s
+        plan["stages"].append({
+            "name": st.get("name", f"stage{i + 1}"), "lr": st["lr"], "start_step": step, "steps": steps,
+            "seqs": seqs, "tokens": {lang: s * block for lang, s in seqs.items()},
+            "lr_from": lr_from, "lr_to": lr_to, "epochs_end": {lang: used[lang] / windows[lang] for lang in used}})
+        step += steps
+        lr_prev = lr_to
+    plan["total_steps"] = step
+    return plan
+
+
+def lr_at(step, plan, warmup_steps=0):
+    """The learning rate for optimizer step `step` (0-based): a pure function of the plan.
+    Each stage runs its shape from lr_from to lr_to over its own steps; a stage's lr_from
+    defaults to where the previous one ended, so the schedule is continuous (ScaleX:
+    constant at lr_max, then cosine from lr_max to lr_min). Warmup scales the first steps."""
+    for st in plan["stages"]:
+        if step < st["start_step"] + st["steps"] or st is plan["stages"][-1]:
+            break
+    t = min(1.0, (step - st["start_step"]) / st["steps"])
+    a, b = st["lr_from"], st["lr_to"]
+    lr = {"constant": a, "linear": a + (b - a) * t, "cosine": b + (a - b) * 0.5 * (1 + math.cos(math.pi * t))}[st["lr"]]
+    if step < warmup_steps:
+        lr *= (step + 1) / warmup_steps
+    return lr
+
+
+def format_plan(cfg, plan, manifest=None):
+    langs = list(cfg["budget"])
+    lines = [f"plan for run '{cfg['run_name']}' (method {cfg['method']}): {len(plan['stages'])} stages, "
+             f"{plan['total_steps']:,} steps of {plan['seqs_per_step']} sequences x {plan['block_size']} = "
+             f"{plan['tokens_per_step']:,} tokens (world size {plan['world_size']}), warmup {cfg['warmup_steps']} steps"]
+    head = f"{'stage':<14}{'lr shape':<10}{'steps':>8}{'lr start':>10}{'lr end':>10}" + "".join(
+        f"{lang + ' tokens':>14}{lang + ' epochs':>11}" for lang in langs)
+    lines += [head, "-" * len(head)]
+    for i, st in enumerate(plan["stages"]):
+        lines.append(f"{str(i + 1) + ' ' + st['name']:<14}{st['lr']:<10}{st['steps']:>8,}"
+                     f"{st['lr_from']:>10.2e}{st['lr_to']:>10.2e}" + "".join(
+                         f"{st['tokens'].get(lang, 0):>14,}{st['epochs_end'][lang]:>11.2f}" for lang in langs))
+    tot = {lang: sum(st["tokens"].get(lang, 0) for st in plan["stages"]) for lang in langs}
+    lines.append(f"{'total':<14}{'':<10}{plan['total_steps']:>8,}{'':>20}" + "".join(
+        f"{tot[lang]:>14,}{plan['stages'][-1]['epochs_end'][lang]:>11.2f}" for lang in langs))
+    lines.append("lr start/end: the stage's shape before warmup; epochs: cumulative passes over each "
+                 "language's budget at the end of the stage")
+    prepared = (f", of {manifest['languages'][lang]['train']['tokens']:,} prepared" if manifest and lang in manifest["languages"] else "" for lang in langs)
+    lines.append("budget: " + "; ".join(f"{lang} {cfg['budget'][lang]:,} tokens{p}" for lang, p in zip(langs, prepared)))
+    return "\n".join(lines)
+
+
+def check_data(cfg, manifest):
+    for lang, n in cfg["budget"].items():
+        if lang not in manifest["languages"]:
+            raise ConfigError(f"budget.{lang}: unknown language; {cfg['data_dir']} has {', '.join(manifest['languages'])}")
+        have = manifest["languages"][lang]["train"]["tokens"]
+        if n > have:
+            raise ConfigError(f"budget.{lang}: {n:,} tokens asked, {cfg['data_dir']} has {have:,}; lower it or prepare more (max_tokens)")
+
+
+# ----------------------------------------------------------------------------- run directory
+def code_version():
+    here = os.path.dirname(os.path.abspath(__file__))
+    git = lambda *a: subprocess.run(["git", *a], cwd=here, capture_output=True, text=True).stdout.strip()
+    files = {f: data.sha256_file(os.path.join(here, f)) for f in ("data.py", "train.py", "model.py", "kernels.py", "eval.py")
+             if os.path.isfile(os.path.join(here, f))}
+    return {"git_commit": git("rev-parse", "HEAD") or None, "git_dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+            "files_sha256": files}
+
+
+def prepare_run_dir(cfg, flags, master=True):
+    """-> 'new' | 'resume' | 'done'. Never deletes what a user made: --overwrite moves it aside.
+    Under DDP only rank 0 checks and moves; the others follow what it will find."""
+    rd = os.path.join(cfg["out_dir"], cfg["run_name"])
+    if not master:
+        if flags["resume"] and os.path.isfile(os.path.join(rd, "summary.json")):
+            return "done"
+        return "resume" if flags["resume"] and os.path.isfile(os.path.join(rd, "ckpt.pt")) else "new"
+    if not os.path.exists(rd):
+        return "new"
+    if flags["resume"]:
+        if os.path.isfile(os.path.join(rd, "summary.json")):
+            return "done"
+        saved = os.path.join(rd, "config.json")
+        if os.path.isfile(saved):
+            with open(saved) as f:
+                old = json.load(f)["config"]
+            new = json.loads(json.dumps(cfg))
+            for k in sorted(set(old) | set(new)):
+                if old.get(k) != new.get(k):
+                    raise ConfigError(f"{k}: {rd} started with {k}={old.get(k)!r}; a resumed run keeps its config (or use --overwrite)")
+        return "resume" if os.path.isfile(os.path.join(rd, "ckpt.pt")) else "new"
+    if flags["overwrite"]:
+        aside = f"{rd}.old-{time.strftime('%Y%m%d-%H%M%S')}"
+        os.rename(rd, aside)
+        print(f"moved the existing {rd} to {aside}")
+        return "new"
+    raise ConfigError(f"run_name: {rd} exists; pass --resume to continue it, or --overwrite to start again (the old one is kept aside)")
+
+
+# ----------------------------------------------------------------------------- evaluation
+def evaluate(model, val_streams, token_bytes, block_size, batch_size, max_tokens, device, autocast):
+    """Per language: mean loss (nats/token) and bits per UTF-8 byte over non-overlapping
+    windows of the first max_tokens validation tokens; every window is scored whole."""
+    import torch
+    out = {}
+    was_training = model.training
+    model.eval()
+    for lang, toks in val_streams.items():
+        n = min(len(toks), max_tokens + 1)
+        nw = max(1, (n - 1) // block_size)
+        loss_sum, tok_count, byte_count = 0.0, 0, 0
+        for b0 in range(0, nw, batch_size):
+            ws = range(b0, min(nw, b0 + batch_size))
+            arr = np.stack([np.asarray(toks[w * block_size: w * block_size + block_size + 1], dtype=np.int64) for w in ws])
+            x, y = torch.from_numpy(arr[:, :-1]).to(device), torch.from_numpy(arr[:, 1:]).to(device)
+            with torch.no_grad(), autocast:
+                losses = model(x, y)
+            loss_sum += losses.double().sum().item()
+            tok_count += y.numel()
+            byte_count += int(token_bytes[arr[:, 1:]].sum())
+        out[lang] = {"loss": loss_sum / tok_count, "bpb": loss_sum / math.log(2) / max(1, byte_count),
+                     "tokens": tok_count, "bytes": byte_count}
+    model.train(was_training)
+    return out
+
+
+# ----------------------------------------------------------------------------- training
+def save_checkpoint(path, **state):
+    import torch
+    data.atomic_write(path, lambda f: torch.save(state, f))
+
+
+def train(cfg, flags, plan, manifest, mode):
+    import torch
+    import torch.distributed as dist
+    from tqdm import tqdm
+
+    import kernels
+    from model import build_model
+
+    ddp = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
+    dev = cfg["device"] if cfg["device"] != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+    if ddp:
+        dist.init_process_group("nccl" if dev.startswith("cuda") else "gloo")
+        if dev.startswith("cuda"):
+            dev = f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
+            torch.cuda.set_device(dev)
+    master = rank == 0
+    kernels.set_backend(cfg["kernels"])
+    use_bf16 = cfg["dtype"] == "bfloat16" or (cfg["dtype"] == "auto" and dev.startswith("cuda"))
+    autocast = torch.autocast(dev.split(":")[0], dtype=torch.bfloat16) if use_bf16 else contextlib.nullcontext()
+    torch.manual_seed(cfg["seed"])
+
+    rd = os.path.join(cfg["out_dir"], cfg["run_name"])
+    d = cfg["data_dir"]
+    tok_hash = manifest["tokenizer"]["sha256"]
+    streams = {lang: data.read_shard(os.path.join(d, lang, "train.bin"), tok_hash)[:n] for lang, n in cfg["budget"].items()}
+    val = {lang: data.read_shard(os.path.join(d, lang, "val.bin"), tok_hash) for lang in cfg["budget"]}
+    token_bytes = data.token_byte_lengths(data.load_tokenizer(os.path.join(d, manifest["tokenizer"]["file"])))
+    vocab = manifest["tokenizer"]["vocab_size"]
+    padded_vocab = 64 * math.ceil(vocab / 64)  # matmul-friendly; the extra rows are never targets
+
+    raw = build_model(cfg["model"], padded_vocab, cfg["block_size"], **cfg["model_args"]).to(dev)
+    decay = [p for p in raw.parameters() if p.dim() >= 2]
+    no_decay = [p for p in raw.parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg["weight_decay"]}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=cfg["lr_max"], betas=tuple(cfg["betas"]), fused=dev.startswith("cuda"))
+    sampler = data.Sampler(streams, [st["seqs"] for st in plan["stages"]], cfg["block_size"], cfg["seed"])
+    start, tokens_seen, wall_prev = 0, {lang: 0 for lang in streams}, 0.0
+    ckpt_path = os.path.join(rd, "ckpt.pt")
+    if mode == "resume":
+        ck = torch.load(ckpt_path, map_location=dev, weights_only=False)
+        raw.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["optim"])
+        sampler.load_state_dict(ck["sampler"])
+        start, tokens_seen, wall_prev = ck["step"], ck["tokens_seen"], ck["wall_s"]
+        torch.set_rng_state(ck["rng"]["torch"])
+        if master:
+            print(f"resuming {rd} at step {start}")
+    model = torch.compile(raw) if cfg["compile"] else raw
+    if ddp:
+        from torch.nn.parallel import DistributedDataParallel
+        model = DistributedDataParallel(model, device_ids=[torch.cuda.current_device()] if dev.startswith("cuda") else None)
+
+    metrics_path = os.path.join(rd, "metrics.jsonl")
+    os.makedirs(rd, exist_ok=True)
+    if master:
+        if mode == "new":
+            rec = {"config": cfg, "plan": plan, "code": code_version(), "argv": sys.argv,
+                   "data_manifest": {"path": os.path.join(d, "manifest.json"), "sha256": manifest["sha256"]},
+                   "torch": torch.__version__, "device": torch.cuda.get_device_name(dev) if dev.startswith("cuda") else "cpu",
+                   "params": raw.num_params(), "vocab_size": vocab, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+            data.atomic_write(os.path.join(rd, "config.json"), lambda f: json.dump(rec, f, indent=1), mode="w")
+            open(metrics_path, "w").close()
+        else:  # drop what was logged after the checkpoint: those steps run again
+            with open(metrics_path) as f:
+                keep = [ln for ln in f if json.loads(ln).get("step", 0) <= start]
+            data.atomic_write(metrics_path, lambda f: f.writelines(keep), mode="w")
+        print(format_plan(cfg, plan, manifest))
+        print(f"model {cfg['model']}: {raw.num_params() / 1e6:.2f}M non-embedding parameters, vocab {vocab}, device {dev}")
+    log = open(metrics_path, "a") if master else None
+    samples_log = open(os.path.join(rd, f"samples_rank{rank}.jsonl"), "a") if cfg["log_samples"] else None
+    peak = next((v for k, v in PEAK_FLOPS.items() if dev.startswith("cuda") and k in torch.cuda.get_device_name(dev)), None)
+    flops_tok = raw.flops_per_token(cfg["block_size"])
+
+    def write(rec):
+        if master:
+            log.write(json.dumps(rec) + "\n")
+            log.flush()
+
+    B, A = cfg["batch_size"], cfg["grad_accum"]
+    acc = {lang: [0.0, 0] for lang in streams}  # loss sum, token count since the last log
+    t0, t_log, tokens_at_log = time.time(), time.time(), sum(tokens_seen.values())
+    last_good = start
+    bar = tqdm(total=plan["total_steps"], initial=start, disable=not master or None, dynamic_ncols=True)
+    step = start
+    for step in range(start, plan["total_steps"]):
+        lr = lr_at(step, plan, cfg["warmup_steps"])
+        for g in opt.param_groups:
+            g["lr"] = lr
+        picks = sampler.next_sequences(plan["seqs_per_step"])
+        for lang, _, _ in picks:
+            tokens_seen[lang] += cfg["block_size"]
+        mine = picks[rank::world]  # rank r reads every world-th sequence: no sequence twice
+        if samples_log:
+            samples_log.write(json.dumps({"step": step, "picks": mine}) + "\n")
+        step_loss = torch.zeros((), device=dev)
+        for k in range(A):
+            micro = mine[k * B:(k + 1) * B]
+            arr = torch.from_numpy(sampler.tokens(micro)).to(dev)
+            sync = contextlib.nullcontext() if not ddp or k == A - 1 else model.no_sync()
+            with sync, autocast:
+                losses = model(arr[:, :-1], arr[:, 1:])
+            (losses.mean() / A).backward()
+            step_loss += losses.detach().mean() / A
+            per_seq = losses.detach().float().sum(dim=1).cpu().numpy()
+            for (lang, _, _), s in zip(micro, per_seq):
+                acc[lang][0] += float(s)
+                acc[lang][1] += cfg["block_size"]
+        if ddp:
+            dist.all_reduce(step_loss)
+            step_loss /= world
+        if not torch.isfinite(step_loss):
+            bar.close()
+            msg = (f"error: training diverged: loss is {step_loss.item()} at step {step} (stage "
+                   f"{stage_of(step, plan)['name']}, lr {lr:.3g}); the last good checkpoint is "
+                   f"{ckpt_path if os.path.exists(ckpt_path) else 'none'} (step {last_good}). Lower lr_max or check the data.")
+            print(msg, file=sys.stderr)
+            sys.exit(EXIT_DIVERGED)
+        if cfg["grad_clip"] > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg["grad_clip"])
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        bar.update(1)
+        done = step + 1
+        if done % cfg["log_interval"] == 0 or done == plan["total_steps"]:
+            t = torch.tensor([v for lang in streams for v in acc[lang]], dtype=torch.float64)
+            if ddp:
+                dist.all_reduce(t)
+            dt = time.time() - t_log
+            tps = (sum(tokens_seen.values()) - tokens_at_log) / max(dt, 1e-9)
+            rec = {"step": done, "stage": stage_of(step, plan)["name"], "lr": lr, "loss": step_loss.item(),
+                   "train_loss": {lang: t[2 * i].item() / t[2 * i + 1].item() for i, lang in enumerate(streams) if t[2 * i + 1] > 0},
+                   "tokens_seen": dict(tokens_seen), "tokens_per_s": round(tps)}
+            if peak:
+                rec["mfu"] = flops_tok * tps / (peak * world)
+            write(rec)
+            bar.set_postfix(loss=f"{rec['loss']:.3f}", lr=f"{lr:.2e}")
+            acc = {lang: [0.0, 0] for lang in streams}
+            t_log, tokens_at_log = time.time(), sum(tokens_seen.values())
+        if cfg["eval_interval"] and done % cfg["eval_interval"] == 0 and done != plan["total_steps"] and master:
+            ev = evaluate(raw, val, token_bytes, cfg["block_size"], B, cfg["eval_tokens"], dev, autocast)
+            write({"step": done, "val_loss": {k: v["loss"] for k, v in ev.items()}, "val_bpb": {k: v["bpb"] for k, v in ev.items()}})
+        if done % cfg["ckpt_interval"] == 0 or done == plan["total_steps"]:
+            if master:
+                save_checkpoint(ckpt_path, model=raw.state_dict(), optim=opt.state_dict(), step=done,
+                                sampler=sampler.state_dict(), tokens_seen=tokens_seen, wall_s=wall_prev + time.time() - t0,
+                                rng={"torch": torch.get_rng_state()}, config=cfg, vocab_size=vocab, padded_vocab=padded_vocab)
+            last_good = done
+    bar.close()
+    if master:
+        ev = evaluate(raw, val, token_bytes, cfg["block_size"], B, cfg["eval_tokens"], dev, autocast)
+        write({"step": plan["total_steps"], "val_loss": {k: v["loss"] for k, v in ev.items()}, "val_bpb": {k: v["bpb"] for k, v in ev.items()}})
+        wall = wall_prev + time.time() - t0
+        summary = {"run_name": cfg["run_name"], "method": cfg["method"], "hrl": cfg["hrl"], "lrl": cfg["lrl"],
+                   "budget": cfg["budget"], "val_loss": {k: v["loss"] for k, v in ev.items()},
+                   "val_bpb": {k: v["bpb"] for k, v in ev.items()}, "val_tokens": {k: v["tokens"] for k, v in ev.items()},
+                   "tokens_seen": tokens_seen, "steps": plan["total_steps"], "params": raw.num_params(), "wall_s": round(wall, 1)}
+        data.atomic_write(os.path.join(rd, "summary.json"), lambda f: json.dump(summary, f, indent=1), mode="w")
+        print(f"done: {rd} in {wall:.0f}s; val bpb " + ", ".join(f"{k} {v['bpb']:.4f}" for k, v in ev.items()))
+    if samples_log:
+        samples_log.close()
+    if ddp:
+        dist.destroy_process_group()
+
+
+def stage_of(step, plan):
+    return next((st for st in plan["stages"] if step < st["start_step"] + st["steps"]), plan["stages"][-1])
+
+
+def main(argv):
+    pos, over = data.parse_args(argv)
+    flags = {f: bool(over.pop(f, False)) for f in FLAGS}
+    if len(pos) != 1:
+        print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
+        return 2
+    try:
+        if flags["resume"] and flags["overwrite"]:
+            raise ConfigError("--resume and --overwrite: pick one")
+        cfg = resolve_config(pos[0], over)
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        plan = build_plan(cfg, world)
+        if flags["dry_run"]:
+            manifest = None
+            if os.path.isfile(os.path.join(cfg["data_dir"], "manifest.json")):
+                manifest = data.load_manifest(cfg["data_dir"])
+                check_data(cfg, manifest)
+            print(format_plan(cfg, plan, manifest))
+            return 0
+        manifest = data.load_manifest(cfg["data_dir"])
+        check_data(cfg, manifest)
+        for lang in cfg["budget"]:
+            data.read_shard(os.path.join(cfg["data_dir"], lang, "train.bin"), manifest["tokenizer"]["sha256"])
+            data.read_shard(os.path.join(cfg["data_dir"], lang, "val.bin"), manifest["tokenizer"]["sha256"])
+        mode = prepare_run_dir(cfg, flags, master=int(os.environ.get("RANK", "0")) == 0)
+    except ConfigError as e:
+        data.fail(e)
+    if mode == "done":
+        print(f"{os.path.join(cfg['out_dir'], cfg['run_name'])} already finished (summary.json); nothing to do")
+        return 0
+    train(cfg, flags, plan, manifest, mode)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
