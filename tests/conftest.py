@@ -12,6 +12,13 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+import torch  # noqa: E402
+
+# Without a GPU the Triton kernels run in Triton's interpreter; it must be chosen before
+# kernels.py is imported (triton.jit reads it when it decorates).
+if not torch.cuda.is_available():
+    os.environ.setdefault("TRITON_INTERPRET", "1")
+
 import data  # noqa: E402
 
 EN_WORDS = ("the of and to in is was for on that with as by at from his her they have this are "

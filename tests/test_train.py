@@ -118,7 +118,7 @@ def test_dry_run_output(tmp_path):
     assert r.returncode == 0 and lines[0].startswith("plan for run 'quickstart/scalex'")
     row1 = next(l for l in lines if l.startswith("1 hrl"))
     row2 = next(l for l in lines if l.startswith("2 mix"))
-    assert "constant" in row1 and "450,560" in row1 and "3.00e-03  3.00e-03" in row1
+    assert "constant" in row1 and "475,136" in row1 and "3.00e-03  3.00e-03" in row1
     assert "cosine" in row2 and "3.00e-03  3.00e-04" in row2 and "1.00" in row2
 
 
@@ -171,7 +171,7 @@ def _metrics(rd):
 
 
 def test_run_directory_and_existing_run(tmp_path, prepared):
-    cfg = tiny_run_config(tmp_path, prepared[0])
+    cfg = tiny_run_config(tmp_path, prepared[0], "eval_interval = 10\n")
     r = run("train.py", cfg)
     assert r.returncode == 0, r.stderr
     rd = tmp_path / "runs" / "t"
@@ -188,6 +188,7 @@ def test_run_directory_and_existing_run(tmp_path, prepared):
     assert train_rows[0]["stage"] == "hrl" and set(train_rows[0]["train_loss"]) == {"en"}
     assert train_rows[-1]["stage"] == "mix" and set(train_rows[-1]["train_loss"]) == {"en", "zh"}
     assert "val_bpb" in m[-1] and os.path.isfile(rd / "ckpt.pt")
+    assert [x["step"] for x in m if "val_bpb" in x] == [10, 20, 30, 32]  # every eval_interval, and at the end
     # an existing run is never silently reused or lost
     r = run("train.py", cfg)
     assert r.returncode == 2 and r.stderr.startswith("error: run_name:") and "--resume" in r.stderr
@@ -279,3 +280,15 @@ def test_ddp_two_ranks_gloo_see_disjoint_sequences(tmp_path, prepared):
     seen0 = {(l, w, e) for l, w, e in ranks[0]}
     assert not seen0 & {(l, w, e) for l, w, e in ranks[1]}, "a sequence was read by both ranks"
     assert json.load(open(rd / "summary.json"))["steps"] == plan["total_steps"]
+
+
+def test_gradient_accumulation_matches_a_bigger_batch(tmp_path, prepared):
+    """batch 4 x accum 1 and batch 2 x accum 2 read the same sequences and take the same steps."""
+    losses = {}
+    for b, a in ((4, 1), (2, 2)):
+        (tmp_path / f"{b}").mkdir()
+        cfg = tiny_run_config(tmp_path / f"{b}", prepared[0], f"batch_size = {b}\ngrad_accum = {a}\n")
+        assert train.main([cfg]) == 0
+        losses[b] = [x["loss"] for x in _metrics(tmp_path / f"{b}" / "runs" / "t") if "loss" in x]
+    assert len(losses[4]) == len(losses[2]) == 32
+    assert abs(losses[4][0] - losses[2][0]) < 1e-6 and abs(losses[4][-1] - losses[2][-1]) < 1e-3
