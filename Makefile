@@ -7,7 +7,7 @@ PY      := .venv/bin/python
 DATA    ?= $(if $(wildcard ../shared/corpora/en.jsonl.gz),../shared/corpora,)
 LOCAL   := $(if $(DATA),--local_dir=$(DATA),)
 SEEDS   ?= 1337
-QS_HRL  ?= 250000 1000000
+QS_HRL  ?= 200000 800000
 SM_HRL  ?= 60000 120000
 QS_METHODS := lrl_only joint scalex
 ALL_METHODS := lrl_only joint scalex seq_hrl_lrl seq_lrl_hrl fixed_mix

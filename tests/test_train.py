@@ -118,7 +118,7 @@ def test_dry_run_output(tmp_path):
     assert r.returncode == 0 and lines[0].startswith("plan for run 'quickstart/scalex'")
     row1 = next(l for l in lines if l.startswith("1 hrl"))
     row2 = next(l for l in lines if l.startswith("2 mix"))
-    assert "constant" in row1 and "475,136" in row1 and "3.00e-03  3.00e-03" in row1
+    assert "constant" in row1 and "499,712" in row1 and "3.00e-03  3.00e-03" in row1
     assert "cosine" in row2 and "3.00e-03  3.00e-04" in row2 and "1.00" in row2
 
 

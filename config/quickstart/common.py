@@ -4,7 +4,7 @@
 # languages differ. The Makefile scales the English budget with --budget.en=N.
 data_dir = "data/quickstart"
 hrl, lrl = "en", "zh"
-budget = {"en": 1_000_000, "zh": 125_000}
+budget = {"en": 800_000, "zh": 100_000}
 model = "tiny"
 block_size = 128
 batch_size = 16
