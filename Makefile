@@ -12,12 +12,15 @@ SM_HRL  ?= 60000 120000
 QS_METHODS := lrl_only joint scalex
 ALL_METHODS := lrl_only joint scalex seq_hrl_lrl seq_lrl_hrl fixed_mix
 
-.PHONY: venv data quickstart quickstart-all smoke test report dry-run clean-venv
+# bench runs where a GPU is; there the system python3 already has torch and triton.
+BENCH_PY ?= $(if $(wildcard .venv/installed),$(PY),python3)
+
+.PHONY: venv data quickstart quickstart-all smoke test report dry-run bench clean-venv
 .DEFAULT_GOAL := help
 
 help:
 	@sed -n '1,6p' Makefile | sed 's/^# \{0,1\}//'
-	@echo "targets: venv data quickstart quickstart-all qs-METHOD smoke test report dry-run"
+	@echo "targets: venv data quickstart quickstart-all qs-METHOD smoke test report dry-run bench"
 
 venv: .venv/installed
 .venv/installed: requirements.txt
@@ -53,6 +56,10 @@ smoke: venv
 	@for h in $(SM_HRL); do for m in $(QS_METHODS); do \
 	  $(PY) train.py config/smoke/$$m.py --budget.en=$$h --run_name=smoke/$$m-en$$h --resume || exit 1; done; done
 	$(PY) eval.py report runs/smoke
+
+# Kernel correctness on the GPU in bf16, then ours vs SDPA / torch / Liger-Kernel timings.
+bench:
+	PYTHONUNBUFFERED=1 $(BENCH_PY) kernels.py bench
 
 test: venv
 	$(PY) -m pytest -q tests

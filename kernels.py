@@ -209,12 +209,17 @@ if triton is not None:
         tl.store(DQ + (b * H + h) * T * D + offs_m[:, None] * D + offs_d[None, :], (dq * sm_scale).to(DQ.dtype.element_ty), mask=row_ok[:, None])
 
 
-def _attn_blocks(D):
-    """(BLOCK_M, BLOCK_N, num_warps, num_stages) per head dim. One config each: the CPU
-    interpreter cannot autotune across several, and these are the usual Hopper choices."""
+def _attn_configs(D):
+    """Block sizes and launch settings per kernel: {kernel: (rows, cols, num_warps, num_stages)}
+    where rows x cols is the tile of queries x keys a program works on. One config each (the
+    CPU interpreter cannot autotune across several). The GPU values are starting points in
+    the range the Triton tutorial and FlashAttention-2 use, not yet tuned on a card: the dK/dV
+    kernel holds its keys' K, V, dK and dV in registers, so it takes fewer of them at D=128."""
     if INTERPRET:
-        return 16, 16, 4, 1
-    return (128, 64, 4, 3) if D <= 64 else (128, 64, 8, 2)
+        return {"fwd": (16, 16, 1, 1), "dkdv": (16, 16, 1, 1), "dq": (16, 16, 1, 1)}
+    if D <= 64:
+        return {"fwd": (128, 64, 4, 3), "dkdv": (32, 128, 4, 3), "dq": (128, 32, 4, 3)}
+    return {"fwd": (128, 64, 8, 2), "dkdv": (32, 64, 4, 2), "dq": (64, 32, 4, 2)}
 
 
 class FlashAttention(torch.autograd.Function):
@@ -223,13 +228,14 @@ class FlashAttention(torch.autograd.Function):
         B, H, T, D = q.shape
         Hkv = k.shape[1]
         assert k.shape == v.shape == (B, Hkv, T, D) and H % Hkv == 0, (q.shape, k.shape, v.shape)
+        assert q.dtype == k.dtype == v.dtype, (q.dtype, k.dtype, v.dtype)
         assert D in (16, 32, 64, 128, 256), f"flash attention: head dim {D} must be a power of two in 16..256"
         q, k, v = (x if x.stride(-1) == 1 else x.contiguous() for x in (q, k, v))
         if k.stride() != v.stride():
             k, v = k.contiguous(), v.contiguous()
         o = _empty((B, H, T, D), q.dtype, q.device)
         lse = _empty((B, H, T), torch.float32, q.device)
-        BM, BN, warps, stages = _attn_blocks(D)
+        BM, BN, warps, stages = _attn_configs(D)["fwd"]
         sm_scale = 1.0 / math.sqrt(D)
         _flash_fwd[(triton.cdiv(T, BM), B * H)](
             q, k, v, o, lse, *q.stride()[:3], *k.stride()[:3], *o.stride()[:3], T, H, H // Hkv,
@@ -243,18 +249,19 @@ class FlashAttention(torch.autograd.Function):
         B, H, T, D = q.shape
         Hkv = k.shape[1]
         do = do if do.stride(-1) == 1 else do.contiguous()
-        BM, BN, warps, stages = _attn_blocks(D)
+        cfg = _attn_configs(D)
         sm_scale = 1.0 / math.sqrt(D)
         delta = _empty((B, H, T), torch.float32, q.device)
-        _flash_bwd_delta[(triton.cdiv(T, BM), B * H)](o, do, delta, *o.stride()[:3], *do.stride()[:3], T, H, D=D, BLOCK_M=BM)
+        _flash_bwd_delta[(triton.cdiv(T, 64), B * H)](o, do, delta, *o.stride()[:3], *do.stride()[:3], T, H, D=D, BLOCK_M=64)
         dq = _empty((B, H, T, D), q.dtype, q.device)
         dk = _empty((B, Hkv, T, D), k.dtype, k.device)
         dv = _empty((B, Hkv, T, D), v.dtype, v.device)
         strides = (*q.stride()[:3], *k.stride()[:3], *do.stride()[:3])
-        # dK/dV walk the query blocks with the keys held: smaller query blocks keep registers free
+        BM, BN, warps, stages = cfg["dkdv"]
         _flash_bwd_dkdv[(triton.cdiv(T, BN), B * Hkv)](
             q, k, v, do, lse, delta, dk, dv, *strides, T, H, Hkv, H // Hkv, sm_scale * LOG2E, sm_scale,
-            D=D, BLOCK_M=BN, BLOCK_N=BM if not INTERPRET else BN, UPCAST=INTERPRET, num_warps=warps, num_stages=stages)
+            D=D, BLOCK_M=BM, BLOCK_N=BN, UPCAST=INTERPRET, num_warps=warps, num_stages=stages)
+        BM, BN, warps, stages = cfg["dq"]
         _flash_bwd_dq[(triton.cdiv(T, BM), B * H)](
             q, k, v, do, lse, delta, dq, *strides, T, H, H // Hkv, sm_scale * LOG2E, sm_scale,
             D=D, BLOCK_M=BM, BLOCK_N=BN, UPCAST=INTERPRET, num_warps=warps, num_stages=stages)
@@ -335,10 +342,11 @@ class FusedLinearCrossEntropy(torch.autograd.Function):
     def forward(ctx, h, weight, targets, ignore_index):
         N, C = h.shape
         V = weight.shape[0]
+        assert h.dtype == weight.dtype and weight.shape[1] == C, (h.dtype, weight.dtype, h.shape, weight.shape)
         need_grad = ctx.needs_input_grad[0] or ctx.needs_input_grad[1]
         loss = _empty((N,), torch.float32, h.device)
         lse = _empty((N,), torch.float32, h.device)
-        dh = torch.empty_like(h) if need_grad else None
+        dh = torch.empty((N, C), dtype=h.dtype, device=h.device) if need_grad else None
         # dW accumulates in the weight's dtype (as Liger-Kernel): an fp32 copy of a 200k x 2k
         # output layer would be 1.6 GB; each chunk's matmul still sums in fp32 inside.
         dw = torch.zeros_like(weight) if need_grad else None
@@ -380,14 +388,27 @@ class FusedLinearCrossEntropy(torch.autograd.Function):
 
 # torch.compile runs these as opaque calls between compiled graphs (a graph break each): the
 # backward's data-dependent branch and the chunk loop are not for Dynamo to trace.
+# Under autocast the inputs are cast here, once, to the autocast dtype (autograd carries the
+# gradient back through the cast to fp32 master weights), and autocast is off inside, so every
+# matmul in the Function runs in one known dtype.
+def _autocast_inputs(*xs):
+    dev = xs[0].device.type
+    dt = torch.get_autocast_dtype(dev) if torch.is_autocast_enabled(dev) else xs[0].dtype
+    return [x.to(dt) for x in xs]
+
+
 @torch.compiler.disable
 def _flash_attention(q, k, v):
-    return FlashAttention.apply(q, k, v)
+    q, k, v = _autocast_inputs(q, k, v)
+    with torch.autocast(q.device.type, enabled=False):
+        return FlashAttention.apply(q, k, v)
 
 
 @torch.compiler.disable
 def _fused_linear_cross_entropy(h, weight, targets, ignore_index):
-    return FusedLinearCrossEntropy.apply(h, weight, targets, ignore_index)
+    h, weight = _autocast_inputs(h, weight)
+    with torch.autocast(h.device.type, enabled=False):
+        return FusedLinearCrossEntropy.apply(h, weight, targets, ignore_index)
 
 
 # ============================================================================= benchmark

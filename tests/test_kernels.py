@@ -143,6 +143,27 @@ def test_training_step_same_with_triton_and_torch():
         assert rel(grads["triton"][1][n], g) < 1e-4, n
 
 
+@needs_triton
+def test_autocast_inputs_reach_the_kernels_in_one_dtype():
+    """Under autocast the model hands fp32 master weights next to bf16 activations: the
+    kernels cast once and still give the reference's loss and gradients."""
+    from model import Model, ModelConfig
+    out = {}
+    for backend in ("torch", "triton"):
+        kernels.set_backend(backend)
+        torch.manual_seed(0)
+        m = Model(ModelConfig(vocab_size=67, n_layer=1, n_head=2, n_kv_head=2, d_model=32, block_size=16))
+        x, y = torch.randint(0, 67, (2, 16)), torch.randint(0, 67, (2, 16))
+        with torch.autocast("cpu", dtype=torch.float16):
+            loss = m(x, y).mean()
+        loss.backward()
+        out[backend] = (loss.item(), m.head.weight.grad.clone(), m.embed.weight.grad.clone())
+    kernels.set_backend("auto")
+    assert m.head.weight.grad.dtype == torch.float32
+    assert abs(out["torch"][0] - out["triton"][0]) < 1e-2
+    assert rel(out["triton"][1], out["torch"][1]) < 2e-2 and rel(out["triton"][2], out["torch"][2]) < 2e-2
+
+
 def test_backend_switch():
     kernels.set_backend("torch")
     assert not kernels._use_triton(torch.zeros(1))
