@@ -2,30 +2,31 @@
 Text -> tokens -> shards, and the language sampler that reads them.
 
     python data.py prepare config/quickstart/data.py [--key=value ...]
+    python data.py stats   config/quickstart/data.py      tokens/byte, shared-token rates
+    python data.py bench   [--mb=64] [--local_dir=dir]    tokenisation throughput and memory
 
-reads each language's documents (local files or a Hugging Face Hub dataset, streamed),
-trains one byte-level BPE on a language-balanced sample, and writes per language
-`train.bin` / `val.bin` token shards plus `manifest.json` into `data_dir`.
-Running it again with the same config does nothing; a different config in the same
-`data_dir` is refused, naming the field that changed.
-
-The shards are read by `Sampler`, which train.py drives with the run's language plan.
-This file is also home to the one config mechanism every script uses (`load_config`).
+`prepare` streams each language's documents (local files, or a Hugging Face Hub dataset read
+by HTTP range requests with retries), shuffles them in seeded blocks, keeps the first as
+validation, builds the tokenizer (a byte-level BPE on a language-balanced sample, its
+disjoint variant, or a stock tiktoken encoding), and tokenises the rest on every core into
+fixed-size shards. Memory stays flat whatever the corpus size. A killed preparation resumes
+from its last complete shard; a finished one is never redone; a changed config is refused,
+naming the field. The shards are read by `Sampler`, which train.py drives with its plan.
 """
-import base64
-import gzip
+import collections
 import hashlib
-import io
 import json
+import multiprocessing as mp
 import os
-import random
 import struct
 import sys
 import time
-import urllib.error
-import urllib.request
 
 import numpy as np
+
+from configurator import ConfigError, atomic_write, fail, load_config, parse_args, sha256_file, write_json
+from sources import block_shuffled, iter_records, resolve_source
+from tokenizer import build_tokenizer, load_tokenizer, tokenizer_hash
 
 # -----------------------------------------------------------------------------
 # defaults for a data config (config/<scale>/data.py overrides them)
@@ -37,363 +38,61 @@ languages = {"en": "hf:HuggingFaceFW/fineweb-edu:sample/10BT",
 local_dir = ""            # if set, language L reads the file(s) LOCAL_DIR/L.* instead of its source
 max_tokens = {"en": 8_000_000, "zh": 1_000_000}  # train tokens to prepare; runs use prefixes
 val_tokens = 100_000      # per language, taken from the front of the document order
-vocab_size = 4096         # BPE ranks + the end-of-text token
+tokenizer = "joint"       # joint | disjoint | a tiktoken encoding name (cl100k_base, o200k_base)
+vocab_size = 4096         # joint/disjoint: BPE ranks + the end-of-text token, per language
 tokenizer_sample_bytes = 2_000_000  # per language: the BPE sees every language equally
-shuffle_buffer = 10_000   # documents; a seeded buffer shuffle is prefix-stable (see shuffled())
+shuffle_block = 10_000    # documents shuffled together (seeded; see block_shuffled())
+shard_tokens = 100_000_000  # tokens per train shard file
+workers = 0               # tokeniser processes; 0: one per core
 seed = 1337
 hf_revision = "main"
 DEFAULTS = {k: v for k, v in globals().items() if not k.startswith("_") and k.islower()
             and isinstance(v, (int, float, str, dict, list, bool))}
 # -----------------------------------------------------------------------------
 
-EOT = "<|endoftext|>"
-# GPT-4-style split, written without possessive quantifiers so HF tokenizers' regex engine
-# (used to train) and tiktoken's (used to encode) split text the same way.
-SPLIT_PATTERN = (r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}"""
-                 r"""| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+""")
 SHARD_MAGIC, SHARD_VERSION, HEADER_BYTES = b"SCALEXTK", 1, 256
-TEXT_EXTS = (".jsonl.gz", ".jsonl", ".txt", ".parquet", ".json.gz", ".json")
-
-
-# ----------------------------------------------------------------------------- config
-class ConfigError(Exception):
-    """Bad input: reported as one line naming the field, exit code 2, before any compute."""
-
-
-def fail(err):
-    print(f"error: {err}", file=sys.stderr)
-    sys.exit(2)
-
-
-def parse_args(argv):
-    """Split `CONFIG --key=value --flag` into (positionals, overrides). Values are Python
-    literals when they parse as one (numbers, dicts, True), strings otherwise."""
-    import ast
-    pos, over = [], {}
-    for a in argv:
-        if not a.startswith("--"):
-            pos.append(a)
-            continue
-        key, eq, val = a[2:].partition("=")
-        if not eq:
-            over[key] = True
-            continue
-        try:
-            over[key] = ast.literal_eval(val)
-        except (ValueError, SyntaxError):
-            over[key] = val
-    return pos, over
-
-
-class _ConfigNamespace(dict):
-    """The namespace a config file runs in. An assignment to a key the command line overrides
-    takes the override instead, so values the file derives from it follow: with
-    `--budget.en=8000000`, a stage written as `{"en": budget["en"] - ...}` sees 8M.
-    (exec() stores module-level names through __setitem__ when the namespace is not a plain dict.)"""
-
-    def __init__(self, overrides):
-        super().__init__()
-        self._over = overrides
-
-    def __setitem__(self, key, value):
-        dict.__setitem__(self, key, _apply_overrides(key, value, self._over))
-
-
-def _apply_overrides(key, value, overrides):
-    for path, v in overrides.items():
-        head, _, rest = path.partition(".")
-        if head != key:
-            continue
-        if not rest:
-            value = v
-            continue
-        value = json.loads(json.dumps(value))  # a copy: the file's literal is not shared
-        node = value
-        parts = rest.split(".")
-        for p in parts[:-1]:
-            if not isinstance(node, dict) or p not in node:
-                raise ConfigError(f"--{path}: '{key}' has no entry '{p}'")
-            node = node[p]
-        if not isinstance(node, dict):
-            raise ConfigError(f"--{path}: '{key}' is not a dict; set it whole with --{key}=...")
-        node[parts[-1]] = v
-    return value
-
-
-def _exec_file(path, ns):
-    """Run one config file; its include("x.py") runs x.py (relative to this file) in place."""
-    if not os.path.isfile(path):
-        raise ConfigError(f"config: no such file '{path}'")
-    with open(path) as f:
-        code = compile(f.read(), path, "exec")
-    outer = ns.get("include")
-    dict.__setitem__(ns, "include", lambda p: _exec_file(os.path.join(os.path.dirname(path), p), ns))
-    exec(code, ns)
-    dict.__setitem__(ns, "include", outer)
-
-
-def load_config(path, overrides, defaults):
-    """Defaults, then the config file (which may include("other.py") beside it), then
-    --key=value overrides. Any key not in `defaults` is an error; names starting with _ are
-    the file's own helpers."""
-    ns = _ConfigNamespace(overrides)
-    for k, v in defaults.items():
-        ns[k] = json.loads(json.dumps(v))
-    if path:
-        _exec_file(path, ns)
-    for k in overrides:
-        head = k.split(".")[0]
-        if head not in defaults:
-            raise ConfigError(f"--{k}: unknown config key '{head}'; known keys: {', '.join(sorted(defaults))}")
-        ns[head] = ns[head]  # defaults the file never assigned still take their overrides
-    cfg = {}
-    for k, v in ns.items():
-        if k.startswith("_") or k in ("include", "__builtins__") or callable(v) or type(v).__name__ == "module":
-            continue
-        if k not in defaults:
-            raise ConfigError(f"{k}: unknown config key in {path}; known keys: {', '.join(sorted(defaults))}")
-        cfg[k] = v
-    return cfg
-
-
-def sha256_file(path, chunk=1 << 22):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while b := f.read(chunk):
-            h.update(b)
-    return h.hexdigest()
-
-
-def atomic_write(path, write_fn, mode="wb"):
-    """Write through a temp file and rename: a reader sees the old file or the whole new one,
-    never a torn one, whatever kills us in between."""
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, mode) as f:
-        write_fn(f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-# ----------------------------------------------------------------------------- sources
-def hub_endpoint():
-    return os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
-
-
-def _hub_request(url, headers=None):
-    headers = dict(headers or {})
-    if os.environ.get("HF_TOKEN"):
-        headers["Authorization"] = f"Bearer {os.environ['HF_TOKEN']}"
-    return urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=60)
-
-
-def hub_list(repo, path, revision):
-    """Data files under `path` of a Hub dataset, sorted, via the Hub's tree API."""
-    url = f"{hub_endpoint()}/api/datasets/{repo}/tree/{revision}/{path}".rstrip("/")
-    try:
-        with _hub_request(url) as r:
-            entries = json.load(r)
-    except urllib.error.URLError as e:
-        raise ConfigError(f"languages: cannot list hf:{repo}:{path} at {url} ({e}); "
-                          f"check the name, or use local files (local_dir=...)") from None
-    files = sorted(e["path"] for e in entries if e.get("type") == "file" and e["path"].endswith(TEXT_EXTS))
-    if not files:
-        raise ConfigError(f"languages: hf:{repo}:{path} holds no .parquet/.jsonl files")
-    return files
-
-
-class HubFile(io.RawIOBase):
-    """A seekable read-only file over HTTP range requests, so pyarrow fetches a parquet file's
-    footer and only the row groups we read, not the whole (often GB-sized) file."""
-
-    def __init__(self, url):
-        self.url, self.pos = url, 0
-        with _hub_request(url, {"Range": "bytes=0-0"}) as r:
-            crange = r.headers.get("Content-Range", "")
-            self.size = int(crange.split("/")[-1]) if "/" in crange else int(r.headers["Content-Length"])
-
-    def readable(self):
-        return True
-
-    def seekable(self):
-        return True
-
-    def tell(self):
-        return self.pos
-
-    def seek(self, offset, whence=0):
-        self.pos = {0: offset, 1: self.pos + offset, 2: self.size + offset}[whence]
-        return self.pos
-
-    def readinto(self, buf):
-        n = min(len(buf), self.size - self.pos)
-        if n <= 0:
-            return 0
-        with _hub_request(self.url, {"Range": f"bytes={self.pos}-{self.pos + n - 1}"}) as r:
-            data = r.read()
-        buf[:len(data)] = data
-        self.pos += len(data)
-        return len(data)
-
-
-def _iter_records(name, fobj):
-    """Texts in one file object whose format follows its name."""
-    if name.endswith(".parquet"):
-        import pyarrow.parquet as pq
-        pf = pq.ParquetFile(fobj, pre_buffer=False)  # read row groups as they are asked for
-        if "text" not in pf.schema_arrow.names:
-            raise ConfigError(f"languages: {name} has no 'text' column")
-        for batch in pf.iter_batches(batch_size=256, columns=["text"]):
-            yield from (t for t in batch.column(0).to_pylist() if t)
-        return
-    if name.endswith(".gz"):
-        fobj = gzip.open(fobj)
-    text = io.TextIOWrapper(fobj, encoding="utf-8")
-    if name.endswith(".txt"):  # documents are separated by blank lines
-        doc = []
-        for line in text:
-            if line.strip():
-                doc.append(line)
-            elif doc:
-                yield "".join(doc).rstrip("\n")
-                doc = []
-        if doc:
-            yield "".join(doc).rstrip("\n")
-        return
-    for i, line in enumerate(text):
-        if line.strip():
-            rec = json.loads(line)
-            if "text" not in rec:
-                raise ConfigError(f"languages: {name} line {i + 1} has no 'text' field")
-            if rec["text"]:
-                yield rec["text"]
-
-
-def resolve_source(lang, cfg):
-    """(kind, location, files) for a language: kind is 'local' or 'hf'."""
-    if cfg["local_dir"]:
-        d = cfg["local_dir"]
-        if not os.path.isdir(d):
-            raise ConfigError(f"local_dir: '{d}' is not a folder")
-        files = sorted(os.path.join(d, f) for f in os.listdir(d) if f.startswith(lang + ".") and f.endswith(TEXT_EXTS))
-        if not files:
-            raise ConfigError(f"local_dir: no file for language '{lang}' in {d} (expected {lang}.jsonl.gz, {lang}.jsonl, {lang}.txt or {lang}.parquet)")
-        return "local", d, files
-    spec = cfg["languages"][lang]
-    if spec.startswith("hf:"):
-        parts = spec[3:].split(":", 1)
-        repo, path = parts[0], (parts[1] if len(parts) > 1 else "")
-        return "hf", spec, [f"{repo}:{f}" for f in hub_list(repo, path, cfg["hf_revision"])]
-    if os.path.isdir(spec):
-        files = sorted(os.path.join(spec, f) for f in os.listdir(spec) if f.endswith(TEXT_EXTS))
-    elif os.path.isfile(spec):
-        files = [spec]
-    else:
-        raise ConfigError(f"languages.{lang}: no such file or folder '{spec}'")
-    if not files:
-        raise ConfigError(f"languages.{lang}: '{spec}' holds no .txt/.jsonl/.jsonl.gz/.parquet file")
-    return "local", spec, files
-
-
-def iter_documents(kind, files, revision="main"):
-    """Every document of the source, in file order; reads lazily, so a consumer that stops
-    early fetches only what it used."""
-    for f in files:
-        if kind == "local":
-            with open(f, "rb") as fobj:
-                yield from _iter_records(f, fobj)
-            continue
-        repo, path = f.split(":", 1)
-        url = f"{hub_endpoint()}/datasets/{repo}/resolve/{revision}/{path}"
-        if path.endswith(".parquet"):
-            yield from _iter_records(path, io.BufferedReader(HubFile(url), buffer_size=1 << 20))
-        else:
-            with _hub_request(url) as r:
-                yield from _iter_records(path, r)
-
-
-def shuffled(docs, buffer, seed):
-    """Seeded buffer shuffle. Its output order depends only on the input order and the seed,
-    never on how much is read, so the first N tokens of a bigger preparation are the first N
-    of a smaller one: budgets nest (the 4x set contains the 2x set)."""
-    rng, buf = random.Random(seed), []
-    for d in docs:
-        buf.append(d)
-        if len(buf) >= buffer:
-            i = rng.randrange(len(buf))
-            buf[i], buf[-1] = buf[-1], buf[i]
-            yield buf.pop()
-    rng.shuffle(buf)
-    yield from buf
-
-
-# ----------------------------------------------------------------------------- tokenizer
-def _byte_decoder():
-    """Inverse of GPT-2's bytes->printable-unicode map, which HF's ByteLevel BPE writes tokens in."""
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
-    cs, n = bs[:], 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return {chr(c): b for b, c in zip(bs, cs)}
-
-
-def train_bpe(texts, vocab_size):
-    """Byte-level BPE ranks {token bytes: rank}, 256 single bytes included, len = vocab_size-1
-    (the last id is the end-of-text token). HF tokenizers trains (fast, in Rust); the merges
-    order becomes tiktoken's ranks, so tiktoken encodes with the same merges."""
-    from tokenizers import Regex, Tokenizer, models, pre_tokenizers, trainers
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Split(Regex(SPLIT_PATTERN), behavior="isolated"),
-        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size - 1, show_progress=False,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), special_tokens=[])
-    tok.train_from_iterator(texts, trainer)
-    dec = _byte_decoder()
-    ranks = {}
-    for s, i in sorted(tok.get_vocab().items(), key=lambda kv: kv[1]):
-        ranks.setdefault(bytes(dec[c] for c in s), len(ranks))
-    assert all(bytes([b]) in ranks for b in range(256)), "BPE lost a single byte"
-    return ranks
-
-
-def save_ranks(path, ranks):
-    """tiktoken's rank-file format: base64(token) rank, one a line."""
-    lines = "".join(f"{base64.b64encode(t).decode()} {r}\n" for t, r in sorted(ranks.items(), key=lambda kv: kv[1]))
-    atomic_write(path, lambda f: f.write(lines), mode="w")
-
-
-def load_tokenizer(path):
-    """tiktoken.Encoding from a rank file; its name carries the file's hash."""
-    import tiktoken
-    ranks = {}
-    with open(path) as f:
-        for line in f:
-            if line.strip():
-                tok, rank = line.split()
-                ranks[base64.b64decode(tok)] = int(rank)
-    return tiktoken.Encoding(name=f"scalex-{sha256_file(path)[:12]}", pat_str=SPLIT_PATTERN,
-                             mergeable_ranks=ranks, special_tokens={EOT: len(ranks)})
-
-
-def token_byte_lengths(enc):
-    """UTF-8 bytes each token id stands for (end-of-text: 0), for bits-per-byte."""
-    n = np.zeros(enc.n_vocab, dtype=np.int64)
-    for i in range(enc.n_vocab - 1):
-        n[i] = len(enc.decode_single_token_bytes(i))
-    return n
+BATCH_BYTES = 1 << 20                 # text per task sent to a tokeniser process
+# What the config keys change: a data_dir prepared under other values is refused, naming one.
+PREPARED_BY = ("languages", "local_dir", "max_tokens", "val_tokens", "tokenizer", "vocab_size",
+               "tokenizer_sample_bytes", "shuffle_block", "shard_tokens", "seed", "hf_revision")
 
 
 # ----------------------------------------------------------------------------- shards
+def _header(count, itemsize, vocab, tok_hash):
+    return struct.pack("<8sIIIQ64s", SHARD_MAGIC, SHARD_VERSION, itemsize, vocab, count, tok_hash.encode()).ljust(HEADER_BYTES, b"\0")
+
+
+def _dtype(vocab):
+    return np.uint16 if vocab <= 1 << 16 else np.uint32
+
+
 def write_shard(path, tokens, vocab, tok_hash):
-    """Header (magic, version, itemsize, vocab, count, tokenizer sha256) then the tokens."""
-    dtype = np.uint16 if vocab <= 1 << 16 else np.uint32
-    tokens = np.asarray(tokens, dtype=dtype)
-    header = struct.pack("<8sIIIQ64s", SHARD_MAGIC, SHARD_VERSION, tokens.itemsize, vocab, len(tokens), tok_hash.encode())
-    atomic_write(path, lambda f: (f.write(header.ljust(HEADER_BYTES, b"\0")), f.write(tokens.tobytes())))
+    """Header (magic, version, itemsize, vocab, count, tokenizer hash) then the tokens."""
+    tokens = np.asarray(tokens, dtype=_dtype(vocab))
+    atomic_write(path, lambda f: (f.write(_header(len(tokens), tokens.itemsize, vocab, tok_hash)), f.write(tokens.tobytes())))
+
+
+class ShardWriter:
+    """Appends tokens to a temp file and renames it into place with its header once complete,
+    so memory holds one batch, never a shard, and a half-written shard never loads."""
+
+    def __init__(self, path, vocab, tok_hash):
+        self.path, self.vocab, self.hash, self.n = path, vocab, tok_hash, 0
+        self.tmp = f"{path}.tmp{os.getpid()}"
+        self.f = open(self.tmp, "wb")
+        self.f.write(b"\0" * HEADER_BYTES)
+
+    def add(self, tokens):
+        self.f.write(np.asarray(tokens, dtype=_dtype(self.vocab)).tobytes())
+        self.n += len(tokens)
+
+    def close(self):
+        self.f.seek(0)
+        self.f.write(_header(self.n, np.dtype(_dtype(self.vocab)).itemsize, self.vocab, self.hash))
+        self.f.flush()
+        os.fsync(self.f.fileno())
+        self.f.close()
+        os.replace(self.tmp, self.path)
 
 
 def read_shard(path, tok_hash=None):
@@ -413,7 +112,44 @@ def read_shard(path, tok_hash=None):
     if tok_hash is not None and h.decode() != tok_hash:
         raise ConfigError(f"data_dir: {path} was made by another tokenizer (hash {h.decode()[:12]}, manifest {tok_hash[:12]}); prepare the data again")
     dtype = np.uint16 if itemsize == 2 else np.uint32
-    return np.memmap(path, dtype=dtype, mode="r", offset=HEADER_BYTES, shape=(count,))
+    return np.memmap(path, dtype=dtype, mode="r", offset=HEADER_BYTES, shape=(count,)) if count else np.zeros(0, dtype)
+
+
+class TokenStream:
+    """A language split's shards read as one sequence: len() and [a:b] (copied) across files."""
+
+    def __init__(self, parts, length=None):
+        self.parts = parts
+        self.starts = np.cumsum([0] + [len(p) for p in parts])
+        self.length = int(self.starts[-1]) if length is None else length
+
+    def __len__(self):
+        return self.length
+
+    def head(self, n):
+        """The first n tokens (a budget): same files, shorter."""
+        return TokenStream(self.parts, min(n, self.length))
+
+    def __getitem__(self, sl):
+        a, b, _ = sl.indices(self.length)
+        out, i = [], int(np.searchsorted(self.starts, a, side="right")) - 1
+        while a < b:
+            p0 = self.starts[i]
+            take = min(b, self.starts[i + 1]) - a
+            out.append(np.asarray(self.parts[i][a - p0: a - p0 + take]))
+            a += take
+            i += 1
+        return np.concatenate(out) if len(out) != 1 else out[0]
+
+
+def load_split(data_dir, manifest, lang, split):
+    """TokenStream of a prepared language's train or val split, every shard checked."""
+    info = manifest["languages"][lang][split]
+    parts = [read_shard(os.path.join(data_dir, lang, s["file"]), manifest["tokenizer"]["sha256"]) for s in info["shards"]]
+    for s, p in zip(info["shards"], parts):
+        if len(p) != s["tokens"]:
+            raise ConfigError(f"data_dir: {lang}/{s['file']} holds {len(p)} tokens, the manifest says {s['tokens']}; prepare again")
+    return TokenStream(parts)
 
 
 def load_manifest(dir_):
@@ -435,135 +171,303 @@ def validate_data_config(cfg):
             raise ConfigError(f"languages: '{lang}' is not a valid language name (letters, digits, _)")
     if set(cfg["max_tokens"]) != set(cfg["languages"]):
         raise ConfigError(f"max_tokens: give one entry per language {sorted(cfg['languages'])}, got {sorted(cfg['max_tokens'])}")
-    for k in ("val_tokens", "tokenizer_sample_bytes", "shuffle_buffer", "vocab_size"):
+    for k in ("val_tokens", "tokenizer_sample_bytes", "shuffle_block", "vocab_size", "shard_tokens"):
         if not isinstance(cfg[k], int) or cfg[k] <= 0:
             raise ConfigError(f"{k}: must be a positive integer, got {cfg[k]!r}")
+    if not isinstance(cfg["workers"], int) or cfg["workers"] < 0:
+        raise ConfigError(f"workers: must be 0 (one per core) or a positive integer, got {cfg['workers']!r}")
     for lang, n in cfg["max_tokens"].items():
         if not isinstance(n, int) or n <= 0:
             raise ConfigError(f"max_tokens.{lang}: must be a positive integer, got {n!r}")
-    if cfg["vocab_size"] < 257 + 1:
+    if cfg["tokenizer"] in ("joint", "disjoint") and cfg["vocab_size"] < 258:
         raise ConfigError(f"vocab_size: must exceed 257 (256 bytes + end-of-text), got {cfg['vocab_size']}")
 
 
-def _split_stream(cfg, lang, kind, files):
-    """(val candidates, train doc iterator) for one language: the first documents of the
-    shuffled order are validation, the rest (minus exact copies of a val document) train.
-    The split is made by bytes so it needs no tokenizer yet: no byte-level BPE we use packs
-    more than 8 bytes in a token on average, so 8 bytes per wanted token always suffice, and
-    prepare() keeps whole documents until val_tokens is reached."""
-    docs = shuffled(iter_documents(kind, files, cfg["hf_revision"]), cfg["shuffle_buffer"], cfg["seed"])
-    val, val_bytes = [], 0
-    for d in docs:
-        val.append(d)
-        val_bytes += len(d.encode())
-        if val_bytes >= 8 * cfg["val_tokens"]:
+def _source_fingerprint(kind, files):
+    """What identifies a source: its files and, for local ones, their sizes."""
+    return [[f, os.path.getsize(f) if kind == "local" else None] for f in files]
+
+
+def _check_same(old, cfg, sources, d):
+    for k in PREPARED_BY:
+        if old["config"].get(k) != cfg[k]:
+            raise ConfigError(f"{k}: {d} was prepared with {k}={old['config'].get(k)!r}, not {cfg[k]!r}; "
+                              f"choose another data_dir or delete {d}")
+    for lang, (kind, _, files) in sources.items():
+        if old["sources"][lang] != _source_fingerprint(kind, files):
+            raise ConfigError(f"languages.{lang}: the source's files changed since {d} was prepared from them; "
+                              f"choose another data_dir or delete {d}")
+
+
+def _stream(cfg, lang, source, start=(0, 0), counts=None):
+    """(block, offset, text) of a language's shuffled non-empty documents from `start` on."""
+    kind, _, files = source
+    records = iter_records(kind, files, cfg["hf_revision"], skip=start[0] * cfg["shuffle_block"], counts=counts)
+    for b, o, t in block_shuffled(records, cfg["shuffle_block"], cfg["seed"], start_block=start[0]):
+        if t and (b, o) >= start:
+            yield b, o, t
+
+
+def _val_candidates(cfg, lang, source):
+    """The first documents of the order, by bytes so no tokenizer is needed yet: no BPE we use
+    packs more than 8 bytes in a token on average, so 8 bytes per val token always suffice
+    (prepare keeps whole documents until val_tokens). Returns (docs, where train starts)."""
+    docs, n, pos = [], 0, (0, 0)
+    for b, o, t in _stream(cfg, lang, source):
+        docs.append(t)
+        n += len(t.encode())
+        pos = (b, o + 1)
+        if n >= 8 * cfg["val_tokens"]:
             break
-    val_hashes = {hashlib.sha1(d.encode()).digest() for d in val}
-    train = (d for d in docs if hashlib.sha1(d.encode()).digest() not in val_hashes)
-    return val, train
+    return docs, pos
 
 
-def _encode_docs(enc, docs):
-    eot = enc.eot_token
-    return [t for ids in enc.encode_ordinary_batch(docs, num_threads=os.cpu_count() or 1) for t in ids + [eot]]
+def _doc_hash(t):
+    return hashlib.sha1(t.encode()).hexdigest()
+
+
+_WORKER = {}
+
+
+def _worker_init(dir_):
+    _WORKER["tok"] = load_tokenizer(dir_)
+
+
+def _encode_task(lang, texts):
+    flat, lengths = _WORKER["tok"].encode_docs(texts, lang)
+    return flat, lengths, sum(len(t.encode()) for t in texts)
+
+
+def _batches(docs):
+    """Lists of (position, text) of about BATCH_BYTES of text each."""
+    batch, n = [], 0
+    for b, o, t in docs:
+        batch.append(((b, o), t))
+        n += len(t)
+        if n >= BATCH_BYTES:
+            yield batch
+            batch, n = [], 0
+    if batch:
+        yield batch
+
+
+def _tokenize_ordered(tasks, lang, n_workers, dir_, limit, stats):
+    """(batch, (flat, lengths, bytes)) in order, tokenised by n_workers processes with at most
+    `limit` batches in flight: the bounded buffer that keeps memory flat."""
+    if n_workers == 1:
+        _worker_init(dir_)
+        for batch in tasks:
+            stats["peak_in_flight"] = max(stats["peak_in_flight"], 1)
+            yield batch, _encode_task(lang, [t for _, t in batch])
+        return
+    pool = mp.get_context("spawn").Pool(n_workers, initializer=_worker_init, initargs=(dir_,))
+    pending = collections.deque()
+    try:
+        for batch in tasks:
+            pending.append((batch, pool.apply_async(_encode_task, (lang, [t for _, t in batch]))))
+            stats["peak_in_flight"] = max(stats["peak_in_flight"], len(pending))
+            if len(pending) >= limit:
+                b, r = pending.popleft()
+                yield b, r.get()
+        while pending:
+            b, r = pending.popleft()
+            yield b, r.get()
+    except BaseException as e:
+        if not isinstance(e, GeneratorExit):  # killed or failed: stop the workers at once
+            pool.terminate()
+            pool.join()
+            raise
+    # Done, or the consumer has enough: let the few tasks in flight finish and close cleanly
+    # (terminating a pool mid-task can leave its handler threads waiting forever).
+    for _, r in pending:
+        r.wait()
+    pool.close()
+    pool.join()
+
+
+def _prepare_train(cfg, lang, source, tok, tok_hash, d, lp, save, log):
+    """Fill lang/train-NNNNN.bin up to max_tokens from where the last complete shard ended."""
+    from tqdm import tqdm
+    want, per_shard = cfg["max_tokens"][lang], cfg["shard_tokens"]
+    done = sum(s["tokens"] for s in lp["shards"])
+    if done >= want:
+        return
+    n_workers = cfg["workers"] or os.cpu_count() or 1
+    limit = 2 * n_workers
+    stats = {"peak_in_flight": 0}
+    counts = {}
+    val_hashes = set(lp["val"]["hashes"])
+    r = lp["resume"]
+    docs = ((b, o, t) for b, o, t in _stream(cfg, lang, source, (r["block"], r["offset"]), counts) if _doc_hash(t) not in val_hashes)
+    new_writer = lambda: ShardWriter(os.path.join(d, lang, f"train-{len(lp['shards']):05d}.bin"), tok.n_vocab, tok_hash)
+    writer = new_writer()
+    bar = tqdm(total=want, initial=done, unit="tok", unit_scale=True, desc=f"{lang} train", disable=None, leave=False)
+    t0, bytes0 = time.time(), lp["text_bytes"]
+    drop = r["drop"]  # tokens of the first document that earlier shards already hold
+
+    def account(docs_done):  # documents (and their text) that reached a shard; None: counted before
+        lp["docs"] += sum(1 for pos, _ in docs_done if pos is not None)
+        lp["text_bytes"] += sum(len(t.encode()) for pos, t in docs_done if pos is not None)
+
+    for batch, (flat, lengths, _) in _tokenize_ordered(_batches(docs), lang, n_workers, d, limit, stats):
+        ends, i = np.cumsum(lengths), drop
+        if drop:  # that document was counted when its first part was written
+            batch, drop = [(None, batch[0][1])] + batch[1:], 0
+        k = 0  # documents of this batch accounted for
+        while i < len(flat):
+            take = min(per_shard - writer.n, want - done, len(flat) - i)
+            writer.add(flat[i:i + take])
+            i += take
+            done += take
+            if writer.n < per_shard and done < want:
+                continue
+            # a shard is complete: resume from the document its last token belongs to
+            j = min(int(np.searchsorted(ends, i - 1, side="right")), len(lengths) - 1)
+            (b, o), start = batch[j][0] or (r["block"], r["offset"]), int(ends[j] - lengths[j])
+            writer.close()
+            lp["shards"].append({"file": os.path.basename(writer.path), "tokens": writer.n, "sha256": sha256_file(writer.path)})
+            account(batch[k:j + 1])
+            k = j + 1
+            lp["resume"] = {"block": b, "offset": o, "drop": i - start}
+            lp["bytes_downloaded"] += counts.pop("bytes_downloaded", 0)
+            save()
+            if done >= want:
+                break
+            writer = new_writer()
+        if done >= want:
+            break
+        account(batch[k:])
+        bar.update(done - bar.n)
+        bar.set_postfix(docs=f"{lp['docs']:,}", MBps=f"{(lp['text_bytes'] - bytes0) / 1e6 / max(1e-9, time.time() - t0):.1f}")
+    bar.close()
+    lp["peak_in_flight"], lp["in_flight_limit"] = max(lp.get("peak_in_flight", 0), stats["peak_in_flight"]), limit
+    if done < want:
+        writer.f.close()
+        os.remove(writer.tmp)
+        raise ConfigError(f"max_tokens.{lang}: the source holds only {done:,} train tokens; lower it to at most that")
+    save()
 
 
 def prepare(cfg, log=print):
-    """Build (or confirm) data_dir for a data config; returns the manifest."""
+    """Build, resume or confirm data_dir for a data config; returns the manifest."""
     validate_data_config(cfg)
-    d = cfg["data_dir"]
-    mpath = os.path.join(d, "manifest.json")
-    if os.path.isfile(mpath):
+    d, langs = cfg["data_dir"], list(cfg["languages"])
+    sources = {lang: resolve_source(lang, cfg) for lang in langs}
+    prog_path, man_path = os.path.join(d, "progress.json"), os.path.join(d, "manifest.json")
+    for path in (man_path, prog_path):
+        if os.path.isfile(path):
+            with open(path) as f:
+                _check_same(json.load(f), cfg, sources, d)
+            break
+    if os.path.isfile(man_path):
         m = load_manifest(d)
-        changed = [k for k in DEFAULTS if k != "data_dir" and m["config"].get(k) != cfg[k]]
-        if changed:
-            k = changed[0]
-            raise ConfigError(f"{k}: {d} was prepared with {k}={m['config'].get(k)!r}, not {cfg[k]!r}; "
-                              f"choose another data_dir or delete {d}")
-        for lang in cfg["languages"]:
+        for lang in langs:
             for split in ("train", "val"):
-                read_shard(os.path.join(d, lang, f"{split}.bin"), m["tokenizer"]["sha256"])
+                load_split(d, m, lang, split)
         log(f"{d}: up to date (manifest {m['sha256'][:12]}), nothing to do")
         return m
     os.makedirs(d, exist_ok=True)
     t0 = time.time()
-    langs = list(cfg["languages"])
-    sources = {lang: resolve_source(lang, cfg) for lang in langs}
+    prog = {"version": 2, "config": {k: cfg[k] for k in PREPARED_BY},
+            "sources": {lang: _source_fingerprint(*sources[lang][::2]) for lang in langs}, "tokenizer": None, "languages": {}}
+    if os.path.isfile(prog_path):
+        with open(prog_path) as f:
+            prog = json.load(f)
+        log(f"{d}: resuming an interrupted preparation")
+    save = lambda: write_json(prog_path, prog)
 
-    # 1. tokenizer on an equal byte sample of each language's train documents
-    tok_path = os.path.join(d, "tokenizer.tiktoken")
-    sample = []
+    # 1. validation candidates (and the tokenizer's sample) from the front of each language
+    cands = {}
+    tok_ok = prog["tokenizer"] and os.path.isfile(os.path.join(d, "tokenizer.json")) and tokenizer_hash(d) == prog["tokenizer"]
     for lang in langs:
-        kind, _, files = sources[lang]
-        _, train = _split_stream(cfg, lang, kind, files)
-        n = 0
-        for doc in train:
-            sample.append(doc)
-            n += len(doc.encode())
-            if n >= cfg["tokenizer_sample_bytes"]:
-                break
-    log(f"training BPE (vocab {cfg['vocab_size']}) on {sum(len(s.encode()) for s in sample) / 1e6:.1f} MB, "
-        f"{cfg['tokenizer_sample_bytes'] / 1e6:.1f} MB per language")
-    save_ranks(tok_path, train_bpe(sample, cfg["vocab_size"]))
-    enc = load_tokenizer(tok_path)
-    tok_hash = sha256_file(tok_path)
-    assert enc.n_vocab == cfg["vocab_size"] or enc.n_vocab < cfg["vocab_size"], enc.n_vocab
+        if not tok_ok or "val" not in prog["languages"].get(lang, {}):
+            cands[lang] = _val_candidates(cfg, lang, sources[lang])
+    if not tok_ok:
+        samples = {}
+        if cfg["tokenizer"] in ("joint", "disjoint"):
+            for lang in langs:
+                samples[lang], n = [], 0
+                hashes = {_doc_hash(t) for t in cands[lang][0]}
+                for _, _, t in _stream(cfg, lang, sources[lang], cands[lang][1]):
+                    if _doc_hash(t) not in hashes:
+                        samples[lang].append(t)
+                        n += len(t.encode())
+                        if n >= cfg["tokenizer_sample_bytes"]:
+                            break
+            log(f"training BPE ({cfg['tokenizer']}, vocab {cfg['vocab_size']}) on "
+                f"{sum(len(t.encode()) for v in samples.values() for t in v) / 1e6:.1f} MB, at most "
+                f"{cfg['tokenizer_sample_bytes'] / 1e6:.1f} MB per language")
+        prog["tokenizer"], prog["languages"] = build_tokenizer(cfg, samples, d), {}  # shards of another tokenizer are void
+        save()
+    tok, tok_hash = load_tokenizer(d), prog["tokenizer"]
 
-    # 2. per language: val then train shards, tokenized in batches of documents
-    from tqdm import tqdm
-    man = {"version": 1, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "config": cfg,
-           "tokenizer": {"file": "tokenizer.tiktoken", "sha256": tok_hash, "vocab_size": enc.n_vocab,
-                         "eot": enc.eot_token, "sample_bytes_per_language": cfg["tokenizer_sample_bytes"]},
-           "languages": {}}
+    # 2. per language: the val shard, then train shards up to max_tokens
     for lang in langs:
-        kind, where, files = sources[lang]
-        val_docs, train = _split_stream(cfg, lang, kind, files)
-        val_tok, val_bytes, n_val = [], 0, 0
-        for doc in val_docs:  # whole documents until val_tokens is reached
-            if len(val_tok) >= cfg["val_tokens"]:
-                break
-            val_tok += _encode_docs(enc, [doc])
-            val_bytes += len(doc.encode())
-            n_val += 1
-        if len(val_tok) < cfg["val_tokens"]:
-            raise ConfigError(f"val_tokens: language '{lang}' has only {len(val_tok)} tokens for validation; lower val_tokens")
-        want = cfg["max_tokens"][lang]
-        buf, n_docs, n_bytes = [], 0, 0
-        bar = tqdm(total=want, unit="tok", unit_scale=True, desc=f"{lang} train", leave=False, disable=None)
-        batch = []
-        for doc in train:
-            batch.append(doc)
-            if len(batch) == 256:
-                ids = _encode_docs(enc, batch)
-                buf += ids
-                n_docs += len(batch)
-                n_bytes += sum(len(x.encode()) for x in batch)
-                bar.update(len(ids))
-                batch = []
-                if len(buf) >= want:
-                    break
-        if batch and len(buf) < want:
-            buf += _encode_docs(enc, batch)
-            n_docs += len(batch)
-            n_bytes += sum(len(x.encode()) for x in batch)
-        bar.close()
-        if len(buf) < want:
-            raise ConfigError(f"max_tokens.{lang}: the source holds only {len(buf)} train tokens; lower it to at most that")
-        train_tok = np.array(buf[:want])
         os.makedirs(os.path.join(d, lang), exist_ok=True)
-        write_shard(os.path.join(d, lang, "train.bin"), train_tok, enc.n_vocab, tok_hash)
-        write_shard(os.path.join(d, lang, "val.bin"), np.array(val_tok), enc.n_vocab, tok_hash)
+        lp = prog["languages"].setdefault(lang, {"shards": [], "docs": 0, "text_bytes": 0, "bytes_downloaded": 0})
+        if "val" not in lp:
+            docs, start = cands[lang]
+            flat, lengths = tok.encode_docs(docs, lang)
+            n_docs = int(np.searchsorted(np.cumsum(lengths), cfg["val_tokens"]) + 1)  # whole documents up to val_tokens
+            if lengths.sum() < cfg["val_tokens"]:
+                raise ConfigError(f"val_tokens: language '{lang}' has only {int(lengths.sum())} tokens for validation; lower val_tokens")
+            write_shard(os.path.join(d, lang, "val.bin"), flat[:int(lengths[:n_docs].sum())], tok.n_vocab, tok_hash)
+            lp["val"] = {"shards": [{"file": "val.bin", "tokens": int(lengths[:n_docs].sum()),
+                                     "sha256": sha256_file(os.path.join(d, lang, "val.bin"))}],
+                         "docs": n_docs, "bytes": sum(len(t.encode()) for t in docs[:n_docs]),
+                         "hashes": sorted({_doc_hash(t) for t in docs})}  # all candidates stay out of train
+            lp["resume"] = {"block": start[0], "offset": start[1], "drop": 0}
+            save()
+        _prepare_train(cfg, lang, sources[lang], tok, tok_hash, d, lp, save, log)
+        log(f"{lang}: {sum(s['tokens'] for s in lp['shards']):,} train tokens in {len(lp['shards'])} shard(s) "
+            f"({lp['docs']:,} docs, {lp['text_bytes'] / max(1, sum(s['tokens'] for s in lp['shards'])):.2f} bytes/token), "
+            f"{lp['val']['shards'][0]['tokens']:,} val tokens ({lp['val']['docs']} docs, {lp['val']['bytes']:,} bytes)")
+
+    man = {"version": 2, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "config": cfg,
+           "sources": prog["sources"], "tokenizer": {**tok.meta, "sha256": tok_hash, "files": ["tokenizer.tiktoken", "tokenizer.json"]},
+           "languages": {}, "prepare_s_last": round(time.time() - t0, 1)}
+    for lang in langs:
+        lp, (kind, where, files) = prog["languages"][lang], sources[lang]
         man["languages"][lang] = {
-            "source": where, "kind": kind, "files_read": files if kind == "local" else None,
-            "train": {"docs": n_docs, "tokens": want, "bytes_read": n_bytes,
-                      "sha256": sha256_file(os.path.join(d, lang, "train.bin"))},
-            "val": {"docs": n_val, "tokens": len(val_tok), "bytes": val_bytes,
-                    "sha256": sha256_file(os.path.join(d, lang, "val.bin"))}}
-        log(f"{lang}: {want:,} train tokens ({n_docs:,} docs), {len(val_tok):,} val tokens ({n_val} docs, "
-            f"{val_bytes:,} bytes), {n_bytes / len(buf):.2f} bytes/token")
-    man["prepare_s"] = round(time.time() - t0, 1)
-    atomic_write(mpath, lambda f: json.dump(man, f, indent=1), mode="w")  # last: marks the dir complete
+            "source": where, "kind": kind, "files": files,
+            "train": {"shards": lp["shards"], "tokens": sum(s["tokens"] for s in lp["shards"]), "docs": lp["docs"],
+                      "text_bytes": lp["text_bytes"], "bytes_downloaded": lp["bytes_downloaded"]},
+            "val": {k: v for k, v in lp["val"].items() if k != "hashes"} | {"tokens": lp["val"]["shards"][0]["tokens"]},
+            "tokenize_buffer": {"limit": lp.get("in_flight_limit"), "peak": lp.get("peak_in_flight")}}
+    write_json(man_path, man)  # last: marks the dir complete
+    os.remove(prog_path)
     return load_manifest(d)
+
+
+# ----------------------------------------------------------------------------- stats
+def stats(cfg, log=print):
+    """Per language: tokens per UTF-8 byte (on val) and, against every other language, the
+    shared-token rate: the share of its val tokens whose ids also occur in the other's train
+    data (end-of-text excluded). Printed, and saved as stats.json beside the manifest."""
+    d = cfg["data_dir"]
+    m = load_manifest(d)
+    langs = list(m["languages"])
+    eots = {m["tokenizer"]["eot"] + off for off in m["tokenizer"]["offsets"].values()}
+    present = {}
+    for lang in langs:
+        seen = np.zeros(m["tokenizer"]["n_vocab"], dtype=bool)
+        train = load_split(d, m, lang, "train")
+        for a in range(0, len(train), 1 << 24):  # chunks: flat memory on billions of tokens
+            seen[np.unique(train[a:a + (1 << 24)])] = True
+        present[lang] = seen
+    out = {"tokenizer": m["tokenizer"]["variant"], "vocab_size": m["tokenizer"]["n_vocab"], "languages": {}}
+    for lang in langs:
+        val = load_split(d, m, lang, "val")[0:len(load_split(d, m, lang, "val"))]
+        val = val[~np.isin(val, list(eots))]
+        out["languages"][lang] = {
+            "tokens_per_byte": m["languages"][lang]["val"]["tokens"] / m["languages"][lang]["val"]["bytes"],
+            "shared_token_rate": {o: float(present[o][val].mean()) for o in langs if o != lang}}
+    write_json(os.path.join(d, "stats.json"), out)
+    log(f"{d}: tokenizer {out['tokenizer']}, vocab {out['vocab_size']:,}")
+    log(f"{'language':<10}{'tokens/byte':>12}  shared-token rate (share of its val tokens seen in the other's train data)")
+    for lang, r in out["languages"].items():
+        log(f"{lang:<10}{r['tokens_per_byte']:>12.3f}  " + ", ".join(f"{o}: {v:.3f}" for o, v in r["shared_token_rate"].items()))
+    return out
 
 
 # ----------------------------------------------------------------------------- sampler
@@ -644,18 +548,125 @@ class Sampler:
         return np.stack([np.asarray(self.streams[lang][w * b: w * b + b + 1], dtype=np.int64) for lang, w, _ in picks])
 
 
+
+
+# ----------------------------------------------------------------------------- benchmark
+def _tree_rss(pid):
+    """Resident bytes of a process and all its descendants, from /proc."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/status") as f:
+                total += next(int(ln.split()[1]) * 1024 for ln in f if ln.startswith("VmRSS:"))
+            for t in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{t}/children") as f:
+                    todo += [int(c) for c in f.read().split()]
+        except (OSError, StopIteration):
+            pass
+    return total
+
+
+def bench(argv):
+    """Tokenisation MB/s per core (English, Chinese) of our parallel path against a
+    single-process tiktoken loop, and the peak memory of preparing `--gb` GB of text."""
+    import subprocess
+    import tempfile
+    import threading
+    pos, over = parse_args(argv)
+    src = over.get("local_dir") or ("../shared/corpora" if os.path.isdir("../shared/corpora") else None)
+    if not src:
+        raise ConfigError("local_dir: the benchmark needs real text: --local_dir=DIR with DIR/en.* and DIR/zh.*")
+    mb, gb, cores = float(over.get("mb", 64)), float(over.get("gb", 1)), os.cpu_count() or 1
+    tmp = tempfile.mkdtemp(prefix="scalex-bench-")
+    cfg = dict(DEFAULTS, data_dir=tmp, local_dir=src, vocab_size=int(over.get("vocab_size", 16384)), languages={"en": "", "zh": ""})
+    sources = {lang: resolve_source(lang, cfg) for lang in ("en", "zh")}
+    samples = {}
+    for lang in ("en", "zh"):
+        samples[lang], n = [], 0
+        for t in iter_records(*sources[lang][::2]):
+            if t:
+                samples[lang].append(t)
+                n += len(t.encode())
+                if n >= mb * 1e6:
+                    break
+    build_tokenizer(cfg, {k: v[:2000] for k, v in samples.items()}, tmp)
+    tok = load_tokenizer(tmp)
+    res = {"date": time.strftime("%Y-%m-%d"), "cores": cores, "vocab": tok.n_vocab, "mb_per_language": mb, "languages": {}}
+    for lang, docs in samples.items():
+        nbytes = sum(len(t.encode()) for t in docs)
+        batches = list(_batches((0, i, t) for i, t in enumerate(docs)))
+        t0 = time.perf_counter()
+        for b in batches:
+            tok.enc.encode_ordinary_batch([t for _, t in b], num_threads=1)
+        base = nbytes / 1e6 / (time.perf_counter() - t0)
+        row = {"tiktoken_1_process_MBps": base}
+        for w in sorted({1, cores}):
+            t0 = time.perf_counter()
+            for _ in _tokenize_ordered(iter(batches), lang, w, tmp, 2 * w, {"peak_in_flight": 0}):
+                pass
+            row[f"ours_{w}_workers_MBps"] = nbytes / 1e6 / (time.perf_counter() - t0)
+        row["efficiency_vs_linear"] = row[f"ours_{cores}_workers_MBps"] / (cores * base)
+        res["languages"][lang] = row
+    # peak memory while preparing `gb` GB of English: the corpus repeated into one file
+    big = os.path.join(tmp, "big")
+    os.makedirs(big)
+    written = 0
+    with open(os.path.join(big, "en.jsonl"), "w") as f, open(os.path.join(big, "zh.jsonl"), "w") as g:
+        g.writelines(json.dumps({"text": t}) + "\n" for t in samples["zh"][:200])
+        while written < gb * 1e9:
+            for t in samples["en"]:
+                f.write(json.dumps({"text": t}) + "\n")
+                written += len(t.encode())
+    tpb = sum(len(x) for x in tok.enc.encode_ordinary_batch(samples["en"][:500])) / sum(len(t.encode()) for t in samples["en"][:500])
+    conf = os.path.join(tmp, "big.py")
+    with open(conf, "w") as f:
+        f.write(f"data_dir = {os.path.join(tmp, 'prep')!r}\nlocal_dir = {big!r}\nvocab_size = {cfg['vocab_size']}\n"
+                f"max_tokens = {{'en': {int(0.9 * written * tpb)}, 'zh': 10_000}}\nval_tokens = 10_000\nshard_tokens = 50_000_000\n")
+    t0, peak = time.time(), [0]
+    p = subprocess.Popen([sys.executable, os.path.abspath(__file__), "prepare", conf], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    def watch():
+        while p.poll() is None:
+            peak[0] = max(peak[0], _tree_rss(p.pid))
+            time.sleep(0.1)
+    w = threading.Thread(target=watch)
+    w.start()
+    _, err = p.communicate()
+    w.join()
+    if p.returncode:
+        raise RuntimeError(err.decode()[-2000:])
+    res["prepare"] = {"text_gb": written / 1e9, "wall_s": time.time() - t0, "peak_rss_mib": peak[0] / 2**20,
+                      "MBps": written / 1e6 / (time.time() - t0)}
+    import shutil
+    shutil.rmtree(tmp)
+    print(f"tokenisation, vocab {tok.n_vocab:,}, {mb:.0f} MB per language, {cores} cores, {res['date']}")
+    print(f"{'language':<10}{'tiktoken 1 proc':>16}" + "".join(f"{f'ours {w} workers':>16}" for w in sorted({1, cores})) + f"{'vs linear':>11}")
+    for lang, r in res["languages"].items():
+        print(f"{lang:<10}{r['tiktoken_1_process_MBps']:>11.1f} MB/s" + "".join(f"{r[f'ours_{w}_workers_MBps']:>11.1f} MB/s" for w in sorted({1, cores}))
+              + f"{r['efficiency_vs_linear']:>10.0%}")
+    pr = res["prepare"]
+    print(f"prepare {pr['text_gb']:.2f} GB of English: {pr['wall_s']:.0f} s ({pr['MBps']:.1f} MB/s), peak memory {pr['peak_rss_mib']:,.0f} MiB (all processes)")
+    if over.get("out"):
+        write_json(over["out"], res)
+    return res
+
+
 # ----------------------------------------------------------------------------- CLI
 def main(argv):
     pos, over = parse_args(argv)
-    if len(pos) != 2 or pos[0] not in ("prepare",):
-        print("usage: python data.py prepare CONFIG [--key=value ...]", file=sys.stderr)
-        return 2
     try:
-        cfg = load_config(pos[1], over, DEFAULTS)
-        prepare(cfg)
+        if pos[:1] == ["bench"]:
+            bench(argv[1:])
+            return 0
+        if len(pos) == 2 and pos[0] in ("prepare", "stats"):
+            cfg = load_config(pos[1], over, DEFAULTS)
+            validate_data_config(cfg)
+            prepare(cfg) if pos[0] == "prepare" else stats(cfg)
+            return 0
     except ConfigError as e:
         fail(e)
-    return 0
+    print(__doc__.strip().splitlines()[2].strip() + "\n" + "\n".join(l.strip() for l in __doc__.strip().splitlines()[3:5]), file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

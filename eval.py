@@ -14,7 +14,7 @@ import os
 import sys
 
 import data
-from data import ConfigError
+from configurator import ConfigError, atomic_write, fail, parse_args
 
 
 def evaluate_checkpoint(path, max_tokens=None):
@@ -30,14 +30,13 @@ def evaluate_checkpoint(path, max_tokens=None):
     ck = torch.load(ckpt, map_location="cpu", weights_only=False)
     cfg = ck["config"]
     manifest = data.load_manifest(cfg["data_dir"])
-    tok_hash = manifest["tokenizer"]["sha256"]
     model = build_model(cfg["model"], ck["padded_vocab"], cfg["block_size"], **cfg["model_args"])
     model.load_state_dict(ck["model"])
     dev = "cuda" if torch.cuda.is_available() else "cpu"
     model.to(dev)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if dev == "cuda" else contextlib.nullcontext()
-    val = {lang: data.read_shard(os.path.join(cfg["data_dir"], lang, "val.bin"), tok_hash) for lang in cfg["budget"]}
-    token_bytes = data.token_byte_lengths(data.load_tokenizer(os.path.join(cfg["data_dir"], manifest["tokenizer"]["file"])))
+    val = {lang: data.load_split(cfg["data_dir"], manifest, lang, "val") for lang in cfg["budget"]}
+    token_bytes = data.load_tokenizer(cfg["data_dir"]).token_bytes()
     return train.evaluate(model, val, token_bytes, cfg["block_size"], cfg["batch_size"], max_tokens or cfg["eval_tokens"], dev, autocast)
 
 
@@ -103,7 +102,7 @@ def report(root, out_md=None, out_png=None):
                  f"Lowest {l} bpb per {h} budget: " + "; ".join(f"{b:,}: {m}" for b, (m, _) in sorted(best.items())) + ".")
     table = "\n".join(lines)
     out_md = out_md or os.path.join(root, "report.md")
-    data.atomic_write(out_md, lambda f: f.write(f"# Report: {root}\n\n{table}\n"), mode="w")
+    atomic_write(out_md, lambda f: f.write(f"# Report: {root}\n\n{table}\n"), mode="w")
     out_png = out_png or os.path.join(root, "report.png")
     _plot(rows, out_png)
     return table, out_md, out_png
@@ -132,7 +131,7 @@ def _plot(rows, path):
 
 
 def main(argv):
-    pos, over = data.parse_args(argv)
+    pos, over = parse_args(argv)
     try:
         if len(pos) == 2 and pos[0] == "report":
             table, md, png = report(pos[1], over.get("out"), over.get("plot"))
@@ -146,7 +145,7 @@ def main(argv):
                 print(f"{lang:<10}{r['loss']:>24.4f}{r['bpb']:>12.4f}{r['tokens']:>10,}")
             return 0
     except ConfigError as e:
-        data.fail(e)
+        fail(e)
     print(__doc__.strip().splitlines()[2].strip() + "\n" + __doc__.strip().splitlines()[3].strip(), file=sys.stderr)
     return 2
 

@@ -553,7 +553,6 @@ def bench(argv):
             opt.step()
             opt.zero_grad(set_to_none=True)
         step_row[f"{backend}_tok_s"] = B * T / _timeit(step, max(3, reps // 3), cuda)
-        del m, opt, cm
     step_row["ratio"] = step_row["triton_tok_s"] / step_row["torch_tok_s"]
     res["timings"].append(step_row)
     set_backend("auto")

@@ -11,11 +11,9 @@ and exits. Everything a run did lands in runs/<run_name>/: config.json (resolved
 code version, data manifest hash), metrics.jsonl, summary.json, ckpt.pt.
 """
 import contextlib
-import hashlib
 import json
 import math
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -23,7 +21,7 @@ import time
 import numpy as np
 
 import data
-from data import ConfigError
+from configurator import ConfigError, atomic_write, fail, load_config, parse_args, sha256_file
 
 # -----------------------------------------------------------------------------
 # defaults (a config file overrides them; --key=value overrides both; unknown keys are errors)
@@ -37,6 +35,7 @@ stages = [{"name": "joint", "lr": "cosine", "tokens": {"en": 2_000_000, "zh": 50
 # model
 model = "tiny"            # a preset of model.PRESETS
 model_args = {}           # overrides of the preset, e.g. {"n_layer": 4}
+vocab_size = 0            # 0: the data's tokenizer decides; else at least its vocabulary
 block_size = 128
 # optimizer and schedule
 batch_size = 16           # sequences per micro-batch per process
@@ -73,7 +72,7 @@ EXIT_DIVERGED = 3
 
 # ----------------------------------------------------------------------------- config and plan
 def resolve_config(path, overrides):
-    cfg = data.load_config(path, overrides, DEFAULTS)
+    cfg = load_config(path, overrides, DEFAULTS)
     stem = os.path.splitext(os.path.relpath(path, "config"))[0] if path else "run"
     cfg["run_name"] = cfg["run_name"] or (stem if not stem.startswith("..") else os.path.basename(stem))
     cfg["method"] = cfg["method"] or os.path.basename(stem)
@@ -89,6 +88,8 @@ def validate(cfg):
     for k in ("batch_size", "grad_accum", "block_size", "log_interval", "ckpt_interval", "eval_tokens"):
         if not _positive_int(cfg[k]):
             raise ConfigError(f"{k}: must be a positive integer, got {cfg[k]!r}")
+    if not isinstance(cfg["vocab_size"], int) or cfg["vocab_size"] < 0:
+        raise ConfigError(f"vocab_size: must be 0 (the data's) or a positive integer, got {cfg['vocab_size']!r}")
     for k in ("lr_max", "lr_min"):
         if not isinstance(cfg[k], (int, float)) or cfg[k] < 0:
             raise ConfigError(f"{k}: must be a number >= 0, got {cfg[k]!r}")
@@ -208,6 +209,10 @@ def format_plan(cfg, plan, manifest=None):
 
 
 def check_data(cfg, manifest):
+    n_vocab = manifest["tokenizer"]["n_vocab"]
+    if cfg["vocab_size"] and cfg["vocab_size"] < n_vocab:
+        raise ConfigError(f"vocab_size: {cfg['vocab_size']:,} does not cover the data's {n_vocab:,} token ids "
+                          f"({manifest['tokenizer']['variant']} tokenizer); use 0 or at least {n_vocab}")
     for lang, n in cfg["budget"].items():
         if lang not in manifest["languages"]:
             raise ConfigError(f"budget.{lang}: unknown language; {cfg['data_dir']} has {', '.join(manifest['languages'])}")
@@ -220,8 +225,7 @@ def check_data(cfg, manifest):
 def code_version():
     here = os.path.dirname(os.path.abspath(__file__))
     git = lambda *a: subprocess.run(["git", *a], cwd=here, capture_output=True, text=True).stdout.strip()
-    files = {f: data.sha256_file(os.path.join(here, f)) for f in ("data.py", "train.py", "model.py", "kernels.py", "eval.py")
-             if os.path.isfile(os.path.join(here, f))}
+    files = {f: sha256_file(os.path.join(here, f)) for f in sorted(os.listdir(here)) if f.endswith(".py")}
     return {"git_commit": git("rev-parse", "HEAD") or None, "git_dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
             "files_sha256": files}
 
@@ -286,7 +290,7 @@ def evaluate(model, val_streams, token_bytes, block_size, batch_size, max_tokens
 # ----------------------------------------------------------------------------- training
 def save_checkpoint(path, **state):
     import torch
-    data.atomic_write(path, lambda f: torch.save(state, f))
+    atomic_write(path, lambda f: torch.save(state, f))
 
 
 def train(cfg, flags, plan, manifest, mode):
@@ -313,12 +317,11 @@ def train(cfg, flags, plan, manifest, mode):
 
     rd = os.path.join(cfg["out_dir"], cfg["run_name"])
     d = cfg["data_dir"]
-    tok_hash = manifest["tokenizer"]["sha256"]
-    streams = {lang: data.read_shard(os.path.join(d, lang, "train.bin"), tok_hash)[:n] for lang, n in cfg["budget"].items()}
-    val = {lang: data.read_shard(os.path.join(d, lang, "val.bin"), tok_hash) for lang in cfg["budget"]}
-    token_bytes = data.token_byte_lengths(data.load_tokenizer(os.path.join(d, manifest["tokenizer"]["file"])))
-    vocab = manifest["tokenizer"]["vocab_size"]
-    padded_vocab = 64 * math.ceil(vocab / 64)  # matmul-friendly; the extra rows are never targets
+    streams = {lang: data.load_split(d, manifest, lang, "train").head(n) for lang, n in cfg["budget"].items()}
+    val = {lang: data.load_split(d, manifest, lang, "val") for lang in cfg["budget"]}
+    token_bytes = data.load_tokenizer(d).token_bytes()
+    vocab = manifest["tokenizer"]["n_vocab"]
+    padded_vocab = 64 * math.ceil(max(vocab, cfg["vocab_size"]) / 64)  # matmul-friendly; extra rows are never targets
 
     raw = build_model(cfg["model"], padded_vocab, cfg["block_size"], **cfg["model_args"]).to(dev)
     decay = [p for p in raw.parameters() if p.dim() >= 2]
@@ -330,6 +333,8 @@ def train(cfg, flags, plan, manifest, mode):
     ckpt_path = os.path.join(rd, "ckpt.pt")
     if mode == "resume":
         ck = torch.load(ckpt_path, map_location=dev, weights_only=False)
+        if ck["padded_vocab"] != padded_vocab:
+            raise ConfigError(f"vocab_size: the checkpoint's model has {ck['padded_vocab']} ids, the data needs {padded_vocab}")
         raw.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optim"])
         sampler.load_state_dict(ck["sampler"])
@@ -348,14 +353,15 @@ def train(cfg, flags, plan, manifest, mode):
         if mode == "new":
             rec = {"config": cfg, "plan": plan, "code": code_version(), "argv": sys.argv,
                    "data_manifest": {"path": os.path.join(d, "manifest.json"), "sha256": manifest["sha256"]},
+                   "tokenizer": {k: manifest["tokenizer"][k] for k in ("variant", "n_vocab", "vocab_size", "sample_bytes_per_language", "sha256")},
                    "torch": torch.__version__, "device": torch.cuda.get_device_name(dev) if dev.startswith("cuda") else "cpu",
                    "params": raw.num_params(), "vocab_size": vocab, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-            data.atomic_write(os.path.join(rd, "config.json"), lambda f: json.dump(rec, f, indent=1), mode="w")
+            atomic_write(os.path.join(rd, "config.json"), lambda f: json.dump(rec, f, indent=1), mode="w")
             open(metrics_path, "w").close()
         else:  # drop what was logged after the checkpoint: those steps run again
             with open(metrics_path) as f:
                 keep = [ln for ln in f if json.loads(ln).get("step", 0) <= start]
-            data.atomic_write(metrics_path, lambda f: f.writelines(keep), mode="w")
+            atomic_write(metrics_path, lambda f: f.writelines(keep), mode="w")
         print(format_plan(cfg, plan, manifest))
         print(f"model {cfg['model']}: {raw.num_params() / 1e6:.2f}M non-embedding parameters, vocab {vocab}, device {dev}")
     log = open(metrics_path, "a") if master else None
@@ -446,7 +452,7 @@ def train(cfg, flags, plan, manifest, mode):
                    "budget": cfg["budget"], "val_loss": {k: v["loss"] for k, v in ev.items()},
                    "val_bpb": {k: v["bpb"] for k, v in ev.items()}, "val_tokens": {k: v["tokens"] for k, v in ev.items()},
                    "tokens_seen": tokens_seen, "steps": plan["total_steps"], "params": raw.num_params(), "wall_s": round(wall, 1)}
-        data.atomic_write(os.path.join(rd, "summary.json"), lambda f: json.dump(summary, f, indent=1), mode="w")
+        atomic_write(os.path.join(rd, "summary.json"), lambda f: json.dump(summary, f, indent=1), mode="w")
         print(f"done: {rd} in {wall:.0f}s; val bpb " + ", ".join(f"{k} {v['bpb']:.4f}" for k, v in ev.items()))
     if samples_log:
         samples_log.close()
@@ -459,7 +465,7 @@ def stage_of(step, plan):
 
 
 def main(argv):
-    pos, over = data.parse_args(argv)
+    pos, over = parse_args(argv)
     flags = {f: bool(over.pop(f, False)) for f in FLAGS}
     if len(pos) != 1:
         print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
@@ -480,15 +486,18 @@ def main(argv):
         manifest = data.load_manifest(cfg["data_dir"])
         check_data(cfg, manifest)
         for lang in cfg["budget"]:
-            data.read_shard(os.path.join(cfg["data_dir"], lang, "train.bin"), manifest["tokenizer"]["sha256"])
-            data.read_shard(os.path.join(cfg["data_dir"], lang, "val.bin"), manifest["tokenizer"]["sha256"])
+            for split in ("train", "val"):
+                data.load_split(cfg["data_dir"], manifest, lang, split)
         mode = prepare_run_dir(cfg, flags, master=int(os.environ.get("RANK", "0")) == 0)
     except ConfigError as e:
-        data.fail(e)
+        fail(e)
     if mode == "done":
         print(f"{os.path.join(cfg['out_dir'], cfg['run_name'])} already finished (summary.json); nothing to do")
         return 0
-    train(cfg, flags, plan, manifest, mode)
+    try:
+        train(cfg, flags, plan, manifest, mode)
+    except ConfigError as e:  # found while loading a checkpoint, before any step
+        fail(e)
     return 0
 
 

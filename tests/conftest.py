@@ -1,11 +1,15 @@
 """Shared fixtures: a small synthetic bilingual corpus, prepared once per session, and helpers
 to run the scripts as a user would (subprocess, exit codes, stderr)."""
 import gzip
+import http.server
+import io
 import json
 import os
 import random
+import socket
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -50,7 +54,7 @@ def make_corpus(dirpath, n_en=400, n_zh=200, seed=0):
 def data_config(corpus, data_dir, **kw):
     cfg = dict(data.DEFAULTS)
     cfg.update(data_dir=str(data_dir), local_dir=str(corpus), max_tokens={"en": 20_000, "zh": 8_000},
-               val_tokens=1_000, vocab_size=320, tokenizer_sample_bytes=50_000, shuffle_buffer=50)
+               val_tokens=1_000, vocab_size=320, tokenizer_sample_bytes=50_000, shuffle_block=50, shard_tokens=3000, workers=1)
     cfg.update(kw)
     return cfg
 
@@ -100,3 +104,72 @@ ckpt_interval = 10
 eval_tokens = 500
 {extra}
 """)
+
+
+# ----------------------------------------------------------------------------- a local Hub
+class HubHandler(http.server.BaseHTTPRequestHandler):
+    """Files in the Hub's URL layout: the tree API and resolve/ with HTTP Range. Faults:
+    `fail_next` requests answer 503; `drop_next` responses send only part of their body
+    and close the connection. Counts the body bytes it sent."""
+    files, sent, fail_next, drop_next = {}, [0], [0], [0]
+
+    def log_message(self, *a):
+        pass
+
+    def do_GET(self):
+        if self.fail_next[0] > 0:
+            self.fail_next[0] -= 1
+            return self._send(503, b"busy", {})
+        if self.path.startswith("/api/datasets/"):
+            repo, _, rest = self.path[len("/api/datasets/"):].partition("/tree/main")
+            entries = [{"type": "file", "path": p, "size": len(b)} for (r, p), b in self.files.items()
+                       if r == repo and p.startswith(rest.strip("/"))]
+            return self._send(200, json.dumps(entries).encode(), {})
+        repo, _, path = self.path[len("/datasets/"):].partition("/resolve/main/")
+        blob = self.files.get((repo, path))
+        if blob is None:
+            return self._send(404, b"not found", {})
+        a, b = 0, len(blob) - 1
+        if self.headers.get("Range"):
+            a, b = (int(x) for x in self.headers["Range"].split("=")[1].split("-"))
+            b = min(b, len(blob) - 1)
+        self._send(206 if self.headers.get("Range") else 200, blob[a:b + 1], {"Content-Range": f"bytes {a}-{b}/{len(blob)}"})
+
+    def _send(self, code, body, headers):
+        self.send_response(code)
+        for k, v in {**headers, "Content-Length": str(len(body))}.items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.drop_next[0] > 0 and len(body) > 100:
+            self.drop_next[0] -= 1
+            body = body[: len(body) // 3]  # then the connection closes mid-body
+            self.close_connection = True
+        self.wfile.write(body)
+        self.sent[0] += len(body)
+
+
+@pytest.fixture
+def hub(monkeypatch):
+    """A local Hub on 127.0.0.1; any other connection attempt fails the test."""
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), HubHandler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{srv.server_address[1]}")
+    import sources
+    monkeypatch.setattr(sources, "HUB_BACKOFF_S", 0.001)
+    real = socket.create_connection
+
+    def guarded(addr, *a, **kw):
+        assert addr[0] in ("127.0.0.1", "localhost"), f"network access outside the test: {addr}"
+        return real(addr, *a, **kw)
+    monkeypatch.setattr(socket, "create_connection", guarded)
+    HubHandler.files, HubHandler.sent[0], HubHandler.fail_next[0], HubHandler.drop_next[0] = {}, 0, 0, 0
+    yield HubHandler
+    srv.shutdown()
+
+
+def parquet_bytes(texts, row_group_size):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    buf = io.BytesIO()
+    pq.write_table(pa.table({"text": texts, "id": list(range(len(texts)))}), buf, row_group_size=row_group_size)
+    return buf.getvalue()

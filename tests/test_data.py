@@ -1,215 +1,19 @@
-"""data.py: config mechanism, sources (local and Hub), tokenizer, shards, prepare, sampler."""
-import gzip
-import hashlib
-import http.server
-import json
+"""data.py: shards, preparation (parallel, resumable, idempotent, nested budgets, flat
+memory), the shared-token statistics, and the language sampler."""
 import os
-import socket
-import threading
+import signal
+import subprocess
+import sys
+import time
 from collections import Counter
 
 import numpy as np
 import pytest
 
 import data
-from conftest import data_config, make_corpus, run, write_config
-from data import ConfigError
-
-# ----------------------------------------------------------------------------- config
-DEF = {"a": 1, "budget": {"en": 10, "zh": 5}, "stages": [], "name": "x"}
-
-
-def test_config_file_and_overrides(tmp_path):
-    p = write_config(tmp_path / "c.py", "a = 2\nbudget = {'en': 100, 'zh': 5}\nstages = [budget['en'] * a]\n_helper = 3\n")
-    cfg = data.load_config(p, {}, DEF)
-    assert cfg == {"a": 2, "budget": {"en": 100, "zh": 5}, "stages": [200], "name": "x"}
-    # an override replaces the file's assignment, and what the file derives follows it
-    cfg = data.load_config(p, {"budget.en": 7, "a": 3}, DEF)
-    assert cfg["budget"] == {"en": 7, "zh": 5} and cfg["stages"] == [21]
-    cfg = data.load_config(p, {"name": "y"}, DEF)  # a key the file never set
-    assert cfg["name"] == "y"
-
-
-def test_config_include_is_relative_to_the_including_file(tmp_path):
-    (tmp_path / "sub").mkdir()
-    write_config(tmp_path / "sub" / "base.py", "a = 5\n")
-    write_config(tmp_path / "sub" / "mid.py", "include('base.py')\nname = 'mid'\n")
-    p = write_config(tmp_path / "top.py", "include('sub/mid.py')\nstages = [a]\n")
-    assert data.load_config(p, {"a": 9}, DEF)["stages"] == [9]
-
-
-def test_config_rejects_unknown_keys(tmp_path):
-    p = write_config(tmp_path / "c.py", "bogus = 1\n")
-    with pytest.raises(ConfigError, match="bogus: unknown config key"):
-        data.load_config(p, {}, DEF)
-    with pytest.raises(ConfigError, match="--nope: unknown config key"):
-        data.load_config(None, {"nope": 1}, DEF)
-    with pytest.raises(ConfigError, match="has no entry 'x'"):
-        data.load_config(None, {"budget.x.y": 1}, DEF)
-
-
-def test_parse_args_literals():
-    pos, over = data.parse_args(["c.py", "--a=3", "--b=1e-3", "--c={'en': 1}", "--d=hello", "--flag"])
-    assert pos == ["c.py"] and over == {"a": 3, "b": 1e-3, "c": {"en": 1}, "d": "hello", "flag": True}
-
-
-# ----------------------------------------------------------------------------- sources
-def test_local_formats(tmp_path):
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-    (tmp_path / "a.txt").write_text("first doc\nstill first\n\n\nsecond doc\n")
-    (tmp_path / "b.jsonl").write_text('{"text": "one"}\n\n{"text": "two"}\n')
-    with gzip.open(tmp_path / "c.jsonl.gz", "wt") as f:
-        f.write('{"text": "gz"}\n')
-    pq.write_table(pa.table({"text": ["p1", "p2"], "id": [1, 2]}), tmp_path / "d.parquet")
-    docs = list(data.iter_documents("local", [str(tmp_path / n) for n in ("a.txt", "b.jsonl", "c.jsonl.gz", "d.parquet")]))
-    assert docs == ["first doc\nstill first", "second doc", "one", "two", "gz", "p1", "p2"]
-
-
-def test_shuffle_is_prefix_stable():
-    """The order never depends on how much is read: budgets nest."""
-    small = list(data.shuffled(iter(range(500)), 50, seed=3))
-    big = list(data.shuffled(iter(range(5000)), 50, seed=3))
-    assert sorted(small) == list(range(500)) and small != list(range(500))
-    assert big[:450] == small[:450]
-    assert list(data.shuffled(iter(range(500)), 50, seed=4))[:450] != small[:450]
-
-
-class HubHandler(http.server.BaseHTTPRequestHandler):
-    """Serves files in the Hugging Face Hub's URL layout: the tree API and resolve/ with
-    HTTP Range. Counts the bytes it sent."""
-    files, sent = {}, [0]
-
-    def log_message(self, *a):
-        pass
-
-    def do_GET(self):
-        if self.path.startswith("/api/datasets/"):
-            repo_path = self.path[len("/api/datasets/"):]
-            repo, _, rest = repo_path.partition("/tree/main")
-            prefix = rest.strip("/")
-            entries = [{"type": "file", "path": p, "size": len(b)} for (r, p), b in self.files.items()
-                       if r == repo and p.startswith(prefix)]
-            body = json.dumps(entries).encode()
-            return self._send(200, body, {})
-        if "/resolve/main/" in self.path:
-            repo, _, path = self.path[len("/datasets/"):].partition("/resolve/main/")
-            blob = self.files.get((repo, path))
-            if blob is None:
-                return self._send(404, b"not found", {})
-            rng = self.headers.get("Range")
-            if rng:
-                a, b = rng.split("=")[1].split("-")
-                a, b = int(a), min(int(b), len(blob) - 1)
-                return self._send(206, blob[a:b + 1], {"Content-Range": f"bytes {a}-{b}/{len(blob)}"})
-            return self._send(200, blob, {})
-        self._send(404, b"", {})
-
-    def _send(self, code, body, headers):
-        self.send_response(code)
-        for k, v in {**headers, "Content-Length": str(len(body))}.items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(body)
-        self.sent[0] += len(body)
-
-
-@pytest.fixture
-def hub(monkeypatch):
-    """A local Hub on 127.0.0.1; any other connection attempt fails the test."""
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), HubHandler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{srv.server_address[1]}")
-    real = socket.create_connection
-
-    def guarded(addr, *a, **kw):
-        assert addr[0] in ("127.0.0.1", "localhost"), f"network access outside the test: {addr}"
-        return real(addr, *a, **kw)
-    monkeypatch.setattr(socket, "create_connection", guarded)
-    HubHandler.files, HubHandler.sent[0] = {}, 0
-    yield HubHandler
-    srv.shutdown()
-
-
-def _parquet_bytes(texts, row_group_size):
-    import io
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-    buf = io.BytesIO()
-    pq.write_table(pa.table({"text": texts, "id": list(range(len(texts)))}), buf, row_group_size=row_group_size)
-    return buf.getvalue()
-
-
-def test_hub_streaming_reads_only_what_it_needs(hub, tmp_path):
-    import random
-    rng = random.Random(0)  # incompressible-ish text, so the files are MBs as real ones are
-    texts = [f"document number {i} " + rng.randbytes(2000).hex() for i in range(2000)]
-    hub.files = {("org/ds", "sample/a/000.parquet"): _parquet_bytes(texts[:1000], 50),
-                 ("org/ds", "sample/a/001.parquet"): _parquet_bytes(texts[1000:], 50),
-                 ("org/ds", "other/x.parquet"): b"not listed"}
-    cfg = dict(data.DEFAULTS, languages={"en": "hf:org/ds:sample/a"}, max_tokens={"en": 10})
-    kind, where, files = data.resolve_source("en", cfg)
-    assert kind == "hf" and files == ["org/ds:sample/a/000.parquet", "org/ds:sample/a/001.parquet"]
-    it = data.iter_documents(kind, files)
-    first = [next(it) for _ in range(120)]
-    assert first == texts[:120]
-    total = sum(len(b) for b in hub.files.values())
-    assert hub.sent[0] < total / 3, f"read {hub.sent[0]} of {total} bytes for 120 of 2000 docs"
-    assert list(it)[-1] == texts[-1]  # and the second file follows the first
-
-
-def test_hub_jsonl_and_prepare(hub, tmp_path):
-    corpus = make_corpus(str(tmp_path / "c"))
-    with open(os.path.join(corpus, "en.jsonl"), "rb") as f:
-        en = f.read()
-    with open(os.path.join(corpus, "zh.jsonl.gz"), "rb") as f:
-        zh = f.read()
-    hub.files = {("org/en", "data/train.jsonl"): en, ("org/zh", "zh/part.jsonl.gz"): zh}
-    cfg = data_config(corpus, tmp_path / "d", local_dir="", languages={"en": "hf:org/en:data", "zh": "hf:org/zh:zh"})
-    m = data.prepare(cfg, log=lambda *a: None)
-    local = data.prepare(data_config(corpus, tmp_path / "l"), log=lambda *a: None)
-    for lang in ("en", "zh"):
-        assert m["languages"][lang]["train"]["sha256"] == local["languages"][lang]["train"]["sha256"]
-    assert m["languages"]["en"]["kind"] == "hf"
-
-
-def test_hub_unreachable_is_a_config_error(monkeypatch):
-    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # discard port: refused
-    with pytest.raises(ConfigError, match="languages: cannot list hf:org/x:y"):
-        data.resolve_source("en", dict(data.DEFAULTS, languages={"en": "hf:org/x:y"}))
-
-
-# ----------------------------------------------------------------------------- tokenizer
-def test_tokenizer_round_trips(prepared):
-    d, m = prepared
-    enc = data.load_tokenizer(os.path.join(d, "tokenizer.tiktoken"))
-    assert enc.n_vocab == 320 and enc.eot_token == 319
-    for text in ["The river runs under 3 bridges.", "中国的语言学习模型。", "mixed 中英 text, 123456 ok!",
-                 "emoji 🙂 and tabs\t\n\n  spaces", "Ünïcödé ñ", ""]:
-        ids = enc.encode_ordinary(text)
-        assert enc.decode(ids) == text
-        assert all(0 <= i < enc.n_vocab - 1 for i in ids)
-
-
-def test_bpe_learns_merges_for_both_languages(corpus):
-    texts = [json.loads(x)["text"] for x in open(os.path.join(corpus, "en.jsonl"))][:100]
-    with gzip.open(os.path.join(corpus, "zh.jsonl.gz"), "rt") as f:
-        texts += [json.loads(x)["text"] for x in f][:100]
-    ranks = data.train_bpe(texts, 600)
-    assert len(ranks) == 599
-    multi = [t for t in ranks if len(t) > 1]
-    assert any(t.strip().isascii() and len(t) > 3 for t in multi)
-    han = [t.decode("utf-8", "replace") for t in multi if not t.isascii()]
-    assert any(len(h) >= 1 and all("\u4e00" <= c <= "\u9fff" for c in h) for h in han)  # whole Han characters
-
-
-def test_token_byte_lengths(prepared):
-    d, _ = prepared
-    enc = data.load_tokenizer(os.path.join(d, "tokenizer.tiktoken"))
-    n = data.token_byte_lengths(enc)
-    text = "中文 and English 42"
-    ids = enc.encode_ordinary(text)
-    assert n[ids].sum() == len(text.encode()) and n[enc.eot_token] == 0
+import tokenizer
+from configurator import ConfigError
+from conftest import ROOT, data_config, make_corpus, run, write_config
 
 
 # ----------------------------------------------------------------------------- shards
@@ -220,6 +24,12 @@ def test_shard_roundtrip_and_dtypes(tmp_path):
     assert r.dtype == np.uint16 and list(r) == list(toks)
     data.write_shard(tmp_path / "b.bin", np.array([70000, 1]), 100000, "h" * 64)
     assert data.read_shard(str(tmp_path / "b.bin")).dtype == np.uint32
+    w = data.ShardWriter(str(tmp_path / "c.bin"), 1000, "h" * 64)
+    w.add(np.arange(5))
+    assert not os.path.exists(tmp_path / "c.bin")  # not loadable until complete
+    w.add(np.arange(5, 12))
+    w.close()
+    assert list(data.read_shard(str(tmp_path / "c.bin"), "h" * 64)) == list(range(12))
 
 
 def test_shard_refuses_bad_files(tmp_path):
@@ -235,13 +45,20 @@ def test_shard_refuses_bad_files(tmp_path):
         data.read_shard(str(tmp_path / "junk.bin"))
 
 
+def test_token_stream_reads_across_shards():
+    parts = [np.arange(0, 7), np.arange(7, 10), np.arange(10, 30)]
+    s = data.TokenStream(parts)
+    assert len(s) == 30 and list(s[5:12]) == list(range(5, 12)) and list(s[0:30]) == list(range(30))
+    h = s.head(9)
+    assert len(h) == 9 and list(h[6:9]) == [6, 7, 8] and list(h[0:100]) == list(range(9))
+
+
 # ----------------------------------------------------------------------------- prepare
-def _docs(shard, enc):
-    ids = list(shard)
+def _docs(stream, tok):
     out, cur = [], []
-    for t in ids:
-        if t == enc.eot_token:
-            out.append(enc.decode(cur))
+    for t in stream[0:len(stream)]:
+        if t % tok.base_vocab == tok.meta["eot"]:
+            out.append(tok.decode(cur))
             cur = []
         else:
             cur.append(int(t))
@@ -250,61 +67,126 @@ def _docs(shard, enc):
 
 def test_prepare_outputs_and_val_disjoint(prepared):
     d, m = prepared
-    enc = data.load_tokenizer(os.path.join(d, "tokenizer.tiktoken"))
-    assert m["tokenizer"]["vocab_size"] == 320
+    tok = tokenizer.load_tokenizer(d)
+    assert m["tokenizer"]["n_vocab"] == 320 and m["tokenizer"]["variant"] == "joint"
+    assert m["tokenizer"]["sha256"] == tokenizer.tokenizer_hash(d) and not os.path.exists(os.path.join(d, "progress.json"))
     for lang in ("en", "zh"):
-        tr = data.read_shard(os.path.join(d, lang, "train.bin"), m["tokenizer"]["sha256"])
-        va = data.read_shard(os.path.join(d, lang, "val.bin"), m["tokenizer"]["sha256"])
+        tr, va = data.load_split(d, m, lang, "train"), data.load_split(d, m, lang, "val")
         lm = m["languages"][lang]
         assert len(tr) == lm["train"]["tokens"] == {"en": 20_000, "zh": 8_000}[lang]
-        assert len(va) == lm["val"]["tokens"] >= 1_000 and va[-1] == enc.eot_token
-        val_docs = _docs(va, enc)
+        assert [s["file"] for s in lm["train"]["shards"]] == [f"train-{i:05d}.bin" for i in range(len(lm["train"]["shards"]))]
+        assert len(va) == lm["val"]["tokens"] >= 1_000 and va[len(va) - 1:len(va)][0] == tok.meta["eot"]
+        val_docs = _docs(va, tok)
         assert sum(len(x.encode()) for x in val_docs) == lm["val"]["bytes"] and len(val_docs) == lm["val"]["docs"]
-        assert not set(val_docs) & set(_docs(tr, enc)), "a validation document is in train"
-        assert lm["train"]["sha256"] == data.sha256_file(os.path.join(d, lang, "train.bin"))
+        assert not set(val_docs) & set(_docs(tr, tok)), "a validation document is in train"
+        assert lm["train"]["docs"] > 0 and lm["train"]["text_bytes"] > 0
+        assert lm["tokenize_buffer"]["peak"] <= lm["tokenize_buffer"]["limit"]
 
 
 def test_prepare_is_idempotent_and_refuses_a_changed_config(corpus, prepared, tmp_path):
     d, m = prepared
-    before = {f: os.path.getmtime(os.path.join(d, f)) for f in ("manifest.json", "tokenizer.tiktoken", "en/train.bin")}
+    before = {f: os.path.getmtime(os.path.join(d, f)) for f in ("manifest.json", "tokenizer.tiktoken", "en/train-00000.bin")}
     msgs = []
     data.prepare(data_config(corpus, d), log=msgs.append)
     assert "nothing to do" in msgs[0]
     assert before == {f: os.path.getmtime(os.path.join(d, f)) for f in before}
-    cfg = write_config(tmp_path / "d.py", f"data_dir = {d!r}\nlocal_dir = {corpus!r}\nmax_tokens = {{'en': 20_000, 'zh': 8_000}}\n"
-                       "val_tokens = 1000\nvocab_size = 400\ntokenizer_sample_bytes = 50_000\nshuffle_buffer = 50\n")
-    r = run("data.py", "prepare", cfg)
-    assert r.returncode == 2 and r.stderr.startswith("error: vocab_size:") and len(r.stderr.strip().splitlines()) == 1
+    base = (f"data_dir = {d!r}\nlocal_dir = {corpus!r}\nmax_tokens = {{'en': 20_000, 'zh': 8_000}}\nval_tokens = 1000\n"
+            "vocab_size = 320\ntokenizer_sample_bytes = 50_000\nshuffle_block = 50\nshard_tokens = 3000\nworkers = 1\n")
+    for change, field in (("vocab_size = 400", "vocab_size"), ("max_tokens = {'en': 30_000, 'zh': 8_000}", "max_tokens"),
+                          ("tokenizer = 'disjoint'", "tokenizer")):
+        r = run("data.py", "prepare", write_config(tmp_path / "d.py", base + change + "\n"))
+        assert r.returncode == 2 and r.stderr.startswith(f"error: {field}:") and len(r.stderr.strip().splitlines()) == 1
+    assert run("data.py", "prepare", write_config(tmp_path / "d.py", base + "workers = 2\n")).returncode == 0  # not a data change
 
 
-def test_budgets_nest(corpus, prepared, tmp_path):
+def test_changed_source_is_named(tmp_path):
+    c = make_corpus(str(tmp_path / "c"), n_en=120, n_zh=60)
+    cfg = data_config(c, tmp_path / "d", max_tokens={"en": 3000, "zh": 1000}, val_tokens=200)
+    data.prepare(cfg, log=lambda *a: None)
+    with open(os.path.join(c, "en.jsonl"), "a") as f:
+        f.write('{"text": "one more document"}\n')
+    with pytest.raises(ConfigError, match="languages.en: the source's files changed"):
+        data.prepare(cfg, log=lambda *a: None)
+
+
+def test_budgets_nest_and_workers_do_not_change_the_result(corpus, prepared, tmp_path):
     d, m = prepared
-    big = data.prepare(data_config(corpus, tmp_path / "big", max_tokens={"en": 40_000, "zh": 8_000}), log=lambda *a: None)
-    small_en = data.read_shard(os.path.join(d, "en", "train.bin"))
-    big_en = data.read_shard(str(tmp_path / "big" / "en" / "train.bin"))
+    big = data.prepare(data_config(corpus, tmp_path / "big", max_tokens={"en": 40_000, "zh": 8_000}, workers=2), log=lambda *a: None)
+    small_en = data.load_split(d, m, "en", "train")
+    big_en = data.load_split(str(tmp_path / "big"), big, "en", "train")
     # same tokenizer sample -> same tokenizer; the first 20k tokens of the 40k set are the 20k set
     assert big["tokenizer"]["sha256"] == m["tokenizer"]["sha256"]
-    assert np.array_equal(big_en[:20_000], small_en)
+    assert np.array_equal(big_en[0:20_000], small_en[0:20_000])
+    assert big["languages"]["zh"]["train"]["shards"][0]["sha256"] == m["languages"]["zh"]["train"]["shards"][0]["sha256"]
 
 
-def test_interrupted_prepare_leaves_nothing_that_loads(corpus, tmp_path, monkeypatch):
-    calls = []
-    real = data.write_shard
+def test_fixed_size_shards(corpus, tmp_path):
+    m = data.prepare(data_config(corpus, tmp_path / "d", shard_tokens=3_000), log=lambda *a: None)
+    sizes = [s["tokens"] for s in m["languages"]["en"]["train"]["shards"]]
+    assert sizes == [3000] * 6 + [2000]
 
-    def dying(path, *a):
-        calls.append(path)
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        real(path, *a)
-    monkeypatch.setattr(data, "write_shard", dying)
+
+def _kill_when(path_pred, p, timeout=120):
+    t0 = time.time()
+    while time.time() - t0 < timeout and p.poll() is None:
+        if path_pred():
+            p.send_signal(signal.SIGKILL)
+            p.wait()
+            return True
+        time.sleep(0.002)
+    return False
+
+
+def test_killed_prepare_resumes_from_its_last_shard(tmp_path):
+    """SIGKILL a preparation after some shards; the re-run keeps them, and its result equals
+    an uninterrupted preparation's, byte for byte."""
+    c = make_corpus(str(tmp_path / "c"), n_en=3000, n_zh=300)
+    body = (f"local_dir = {c!r}\nmax_tokens = {{'en': 150_000, 'zh': 8_000}}\nval_tokens = 1000\nvocab_size = 320\n"
+            "tokenizer_sample_bytes = 50_000\nshuffle_block = 50\nshard_tokens = 5_000\nworkers = 1\n")
+    ref = tmp_path / "ref"
+    assert run("data.py", "prepare", write_config(tmp_path / "ref.py", f"data_dir = {str(ref)!r}\n" + body)).returncode == 0
     d = tmp_path / "d"
-    with pytest.raises(KeyboardInterrupt):
-        data.prepare(data_config(corpus, d), log=lambda *a: None)
+    cfg = write_config(tmp_path / "d.py", f"data_dir = {str(d)!r}\n" + body)
+    p = subprocess.Popen([sys.executable, os.path.join(ROOT, "data.py"), "prepare", cfg], cwd=ROOT,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert _kill_when(lambda: (d / "en" / "train-00008.bin").exists(), p), "the preparation ended before it could be killed"
+    assert not (d / "manifest.json").exists()
     with pytest.raises(ConfigError, match="is not prepared"):
         data.load_manifest(str(d))
-    monkeypatch.setattr(data, "write_shard", real)
-    m = data.prepare(data_config(corpus, d), log=lambda *a: None)  # and a re-run completes it
-    assert m["languages"]["zh"]["train"]["tokens"] == 8_000
+    recorded = __import__("json").load(open(d / "progress.json"))["languages"]["en"]["shards"]
+    kept = {s["file"]: os.path.getmtime(d / "en" / s["file"]) for s in recorded}
+    assert len(kept) >= 8
+    r = run("data.py", "prepare", cfg)
+    assert r.returncode == 0 and "resuming" in r.stdout
+    assert all(os.path.getmtime(d / "en" / f) == t for f, t in kept.items())  # finished shards are never redone
+    m, mref = data.load_manifest(str(d)), data.load_manifest(str(ref))
+    for lang in ("en", "zh"):
+        got = [s["sha256"] for s in m["languages"][lang]["train"]["shards"]]
+        assert got == [s["sha256"] for s in mref["languages"][lang]["train"]["shards"]]
+    assert m["languages"]["en"]["train"]["docs"] == mref["languages"]["en"]["train"]["docs"]
+
+
+def test_bounded_buffer_never_exceeds_its_limit(corpus, tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "BATCH_BYTES", 2_000)  # many small tasks
+    m = data.prepare(data_config(corpus, tmp_path / "d", workers=2), log=lambda *a: None)
+    buf = m["languages"]["en"]["tokenize_buffer"]
+    assert buf["limit"] == 4 and 1 <= buf["peak"] <= 4
+
+
+def test_prepare_from_the_hub_equals_local(hub, tmp_path):
+    corpus = make_corpus(str(tmp_path / "c"))
+    with open(os.path.join(corpus, "en.jsonl"), "rb") as f:
+        en = f.read()
+    with open(os.path.join(corpus, "zh.jsonl.gz"), "rb") as f:
+        zh = f.read()
+    hub.files = {("org/en", "data/train.jsonl"): en, ("org/zh", "zh/part.jsonl.gz"): zh}
+    cfg = data_config(corpus, tmp_path / "d", local_dir="", languages={"en": "hf:org/en:data", "zh": "hf:org/zh:zh"})
+    m = data.prepare(cfg, log=lambda *a: None)
+    local = data.prepare(data_config(corpus, tmp_path / "l"), log=lambda *a: None)
+    for lang in ("en", "zh"):
+        assert m["languages"][lang]["train"]["shards"] == local["languages"][lang]["train"]["shards"]
+        assert m["languages"][lang]["train"]["bytes_downloaded"] > 0
+    assert m["languages"]["en"]["kind"] == "hf" and m["languages"]["en"]["source"] == "hf:org/en:data"
 
 
 @pytest.mark.parametrize("kw,msg", [
@@ -313,6 +195,8 @@ def test_interrupted_prepare_leaves_nothing_that_loads(corpus, tmp_path, monkeyp
     (dict(max_tokens={"en": 10**9, "zh": 5}), "max_tokens.en: the source holds only"),
     (dict(local_dir="/nonexistent"), "local_dir: '/nonexistent' is not a folder"),
     (dict(local_dir="", languages={"en": "/no/such.jsonl", "zh": "/no/zh.jsonl"}), "languages.en: no such file"),
+    (dict(workers=-1), "workers: must be 0"),
+    (dict(shard_tokens=0), "shard_tokens: must be a positive integer"),
 ])
 def test_prepare_bad_input(corpus, tmp_path, kw, msg):
     with pytest.raises(ConfigError, match=msg.replace("(", r"\(")):
@@ -324,6 +208,38 @@ def test_prepare_missing_language_file(tmp_path):
     os.remove(os.path.join(c, "zh.jsonl.gz"))
     with pytest.raises(ConfigError, match="local_dir: no file for language 'zh'"):
         data.prepare(data_config(c, tmp_path / "d"), log=lambda *a: None)
+
+
+# ----------------------------------------------------------------------------- stats
+def test_shared_token_rate_on_a_hand_made_example(tmp_path):
+    """en train holds ids {1, 2, 3}; zh val is [1, 9, 9, 2, EOT]: 2 of its 4 tokens (EOT not
+    counted) occur in English, so zh's rate against en is 0.5."""
+    d = tmp_path / "d"
+    (d / "en").mkdir(parents=True)
+    (d / "zh").mkdir()
+    tok_meta = {"variant": "joint", "eot": 99, "n_vocab": 100, "offsets": {"en": 0, "zh": 0}}
+    shards = {}
+    for lang, split, ids in (("en", "train", [1, 2, 3, 99]), ("en", "val", [5, 1, 99]), ("zh", "train", [9, 99]), ("zh", "val", [1, 9, 9, 2, 99])):
+        name = "train-00000.bin" if split == "train" else "val.bin"
+        data.write_shard(d / lang / name, np.array(ids), 100, "h" * 64)
+        shards[(lang, split)] = {"shards": [{"file": name, "tokens": len(ids)}], "tokens": len(ids), "bytes": 10}
+    data.write_json(str(d / "manifest.json"), {"tokenizer": {**tok_meta, "sha256": "h" * 64},
+                    "languages": {l: {"train": shards[(l, "train")], "val": shards[(l, "val")]} for l in ("en", "zh")}})
+    out = data.stats({"data_dir": str(d)}, log=lambda *a: None)
+    assert out["languages"]["zh"]["shared_token_rate"] == {"en": 0.5}
+    assert out["languages"]["en"]["shared_token_rate"] == {"zh": 0.0}  # en val [5, 1]: neither in zh train [9]
+    assert out["languages"]["zh"]["tokens_per_byte"] == 0.5 and os.path.isfile(d / "stats.json")
+
+
+def test_stats_cli_and_disjoint_variant(corpus, tmp_path):
+    for variant in ("joint", "disjoint"):
+        d = tmp_path / variant
+        data.prepare(data_config(corpus, d, tokenizer=variant), log=lambda *a: None)
+        cfg = write_config(tmp_path / f"{variant}.py", f"data_dir = {str(d)!r}\n")
+        r = run("data.py", "stats", cfg)
+        assert r.returncode == 0 and "shared-token rate" in r.stdout
+        rate = __import__("json").load(open(d / "stats.json"))["languages"]["zh"]["shared_token_rate"]["en"]
+        assert (rate > 0.01) if variant == "joint" else (rate == 0.0)  # synthetic zh shares digits and ASCII only
 
 
 # ----------------------------------------------------------------------------- sampler

@@ -12,10 +12,10 @@ import time
 import numpy as np
 import pytest
 
+import configurator
 import data
 import train
-from conftest import ROOT, run, tiny_run_config, write_config
-from data import ConfigError
+from conftest import ROOT, run, tiny_run_config
 
 
 def _cfg(**kw):
@@ -99,7 +99,7 @@ def test_every_shipped_config_dry_runs(path):
 
 def test_shipped_data_configs_load():
     for path in glob.glob(os.path.join(ROOT, "config", "*", "data.py")):
-        data.validate_data_config(data.load_config(path, {}, data.DEFAULTS))
+        data.validate_data_config(configurator.load_config(path, {}, data.DEFAULTS))
 
 
 def test_quickstart_methods_hold_tokens_equal():
@@ -136,6 +136,7 @@ BAD = [
     ("--batch_size=0", "batch_size: must be a positive integer"),
     ("--data_dir=/nonexistent", "data_dir: '/nonexistent' is not prepared"),
     ("--budget.en=10000000", "budget.en: 10,000,000 tokens asked"),
+    ("--vocab_size=100", "vocab_size: 100 does not cover the data's 320 token ids"),
 ]
 
 
@@ -158,8 +159,8 @@ def test_bad_shards_are_refused(tmp_path, prepared):
     r = run("train.py", cfg)
     assert r.returncode == 2 and "error: data_dir:" in r.stderr and "another tokenizer" in r.stderr
     # a torn shard
-    blob = open(d / "en" / "train.bin", "rb").read()
-    open(d / "en" / "train.bin", "wb").write(blob[:-2])
+    blob = open(d / "en" / "train-00000.bin", "rb").read()
+    open(d / "en" / "train-00000.bin", "wb").write(blob[:-2])
     r = run("train.py", cfg)
     assert r.returncode == 2 and "header says" in r.stderr and len(r.stderr.strip().splitlines()) == 1
 

@@ -7,4 +7,4 @@ max_tokens = {"en": 120_000, "zh": 30_000}
 val_tokens = 5_000
 vocab_size = 512
 tokenizer_sample_bytes = 300_000
-shuffle_buffer = 1_000
+shuffle_block = 1_000
