@@ -15,12 +15,12 @@ ALL_METHODS := lrl_only joint scalex seq_hrl_lrl seq_lrl_hrl fixed_mix
 # bench runs where a GPU is; there the system python3 already has torch and triton.
 BENCH_PY ?= $(if $(wildcard .venv/installed),$(PY),python3)
 
-.PHONY: venv data quickstart quickstart-all smoke test report dry-run bench clean-venv
+.PHONY: disjoint venv data quickstart quickstart-all smoke test report dry-run bench bench-data clean-venv
 .DEFAULT_GOAL := help
 
 help:
 	@sed -n '1,6p' Makefile | sed 's/^# \{0,1\}//'
-	@echo "targets: venv data quickstart quickstart-all qs-METHOD smoke test report dry-run bench"
+	@echo "targets: venv data quickstart quickstart-all qs-METHOD smoke test report dry-run bench bench-data disjoint"
 
 venv: .venv/installed
 .venv/installed: requirements.txt
@@ -44,6 +44,16 @@ quickstart: $(addprefix qs-,$(QS_METHODS))
 quickstart-all: $(addprefix qs-,$(ALL_METHODS))
 	$(PY) eval.py report runs/quickstart
 
+# The shared-token ablation: joint and scalex again on data whose tokenizer shares no id
+# between languages; compare runs/disjoint/report.md with runs/quickstart/report.md.
+disjoint: venv
+	$(PY) data.py prepare config/disjoint/data.py $(LOCAL)
+	$(PY) data.py stats config/disjoint/data.py
+	@for h in $(QS_HRL); do for m in joint scalex; do for s in $(SEEDS); do \
+	  $(PY) train.py config/disjoint/$$m.py --budget.en=$$h --seed=$$s \
+	    --run_name=disjoint/$$m-en$$h-s$$s --resume || exit 1; done; done; done
+	$(PY) eval.py report runs/disjoint
+
 report: venv
 	$(PY) eval.py report runs/quickstart
 
@@ -60,6 +70,11 @@ smoke: venv
 # Kernel correctness on the GPU in bf16, then ours vs SDPA / torch / Liger-Kernel timings.
 bench:
 	PYTHONUNBUFFERED=1 $(BENCH_PY) kernels.py bench
+
+# Tokenisation MB/s per core (ours vs a one-process tiktoken loop) and peak memory of
+# preparing 1 GB of text; needs real text (DATA or ../shared/corpora).
+bench-data: venv
+	$(PY) data.py bench $(LOCAL) --out=bench-data.json
 
 test: venv
 	$(PY) -m pytest -q tests
