@@ -15,12 +15,12 @@ ALL_METHODS := lrl_only joint scalex seq_hrl_lrl seq_lrl_hrl fixed_mix
 # bench runs where a GPU is; there the system python3 already has torch and triton.
 BENCH_PY ?= $(if $(wildcard .venv/installed),$(PY),python3)
 
-.PHONY: disjoint venv data quickstart quickstart-all smoke test report dry-run bench bench-data clean-venv
+.PHONY: transform disjoint venv data quickstart quickstart-all smoke test report dry-run bench bench-data clean-venv
 .DEFAULT_GOAL := help
 
 help:
 	@sed -n '1,6p' Makefile | sed 's/^# \{0,1\}//'
-	@echo "targets: venv data quickstart quickstart-all qs-METHOD smoke test report dry-run bench bench-data disjoint"
+	@echo "targets: venv data quickstart quickstart-all qs-METHOD smoke test report dry-run bench bench-data disjoint transform"
 
 venv: .venv/installed
 .venv/installed: requirements.txt
@@ -53,6 +53,16 @@ disjoint: venv
 	  $(PY) train.py config/disjoint/$$m.py --budget.en=$$h --seed=$$s \
 	    --run_name=disjoint/$$m-en$$h-s$$s --resume || exit 1; done; done; done
 	$(PY) eval.py report runs/disjoint
+
+# The data-transformation baselines (translation, code-switching of English into Chinese)
+# at the quickstart sizes, reported beside the quickstart's methods.
+transform: venv
+	$(PY) data.py prepare config/transform/data.py $(LOCAL)
+	$(PY) data.py stats config/transform/data.py
+	@for h in $(QS_HRL); do for m in translate codeswitch; do for s in $(SEEDS); do \
+	  $(PY) train.py config/transform/$$m.py --budget.en=$$h --seed=$$s \
+	    --run_name=quickstart/$$m-en$$h-s$$s --resume || exit 1; done; done; done
+	$(PY) eval.py report runs/quickstart
 
 report: venv
 	$(PY) eval.py report runs/quickstart

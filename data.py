@@ -15,6 +15,7 @@ naming the field. The shards are read by `Sampler`, which train.py drives with i
 """
 import collections
 import hashlib
+import itertools
 import json
 import multiprocessing as mp
 import os
@@ -27,6 +28,7 @@ import numpy as np
 from configurator import ConfigError, atomic_write, fail, load_config, parse_args, sha256_file, write_json
 from sources import block_shuffled, iter_records, resolve_source
 from tokenizer import build_tokenizer, load_tokenizer, tokenizer_hash
+from transform import Transform, validate_spec
 
 # -----------------------------------------------------------------------------
 # defaults for a data config (config/<scale>/data.py overrides them)
@@ -46,6 +48,7 @@ shard_tokens = 100_000_000  # tokens per train shard file
 workers = 0               # tokeniser processes; 0: one per core
 seed = 1337
 hf_revision = "main"
+transform_cache = "data/transform-cache.sqlite"  # translations, shared by every data dir
 DEFAULTS = {k: v for k, v in globals().items() if not k.startswith("_") and k.islower()
             and isinstance(v, (int, float, str, dict, list, bool))}
 # -----------------------------------------------------------------------------
@@ -166,9 +169,13 @@ def load_manifest(dir_):
 def validate_data_config(cfg):
     if not isinstance(cfg["languages"], dict) or not cfg["languages"]:
         raise ConfigError("languages: give a dict {language: source}")
-    for lang in cfg["languages"]:
+    for lang, spec in cfg["languages"].items():
         if not lang.isidentifier():
             raise ConfigError(f"languages: '{lang}' is not a valid language name (letters, digits, _)")
+        if isinstance(spec, dict):
+            validate_spec(lang, spec, cfg["languages"])
+        elif not isinstance(spec, str):
+            raise ConfigError(f"languages.{lang}: give a source (a path or hf:OWNER/NAME:PATH) or a transform dict")
     if set(cfg["max_tokens"]) != set(cfg["languages"]):
         raise ConfigError(f"max_tokens: give one entry per language {sorted(cfg['languages'])}, got {sorted(cfg['max_tokens'])}")
     for k in ("val_tokens", "tokenizer_sample_bytes", "shuffle_block", "vocab_size", "shard_tokens"):
@@ -183,8 +190,26 @@ def validate_data_config(cfg):
         raise ConfigError(f"vocab_size: must exceed 257 (256 bytes + end-of-text), got {cfg['vocab_size']}")
 
 
-def _source_fingerprint(kind, files):
-    """What identifies a source: its files and, for local ones, their sizes."""
+def derived(cfg, lang):
+    return isinstance(cfg["languages"][lang], dict)
+
+
+def _resolve(cfg, lang, with_transform=False):
+    """A language's source: (kind, where, files), or for a transformed stream ("derived",
+    spec, the source of the language it is made from, the Transform or None)."""
+    spec = cfg["languages"][lang]
+    if not isinstance(spec, dict):
+        return resolve_source(lang, cfg)
+    os.makedirs(os.path.dirname(cfg["transform_cache"]) or ".", exist_ok=True)
+    return "derived", spec, resolve_source(spec["from"], cfg), Transform(spec, cfg["transform_cache"]) if with_transform else None
+
+
+def _source_fingerprint(source):
+    """What identifies a source: its files and, for local ones, their sizes (a transformed
+    stream: its spec and its base's)."""
+    if source[0] == "derived":
+        return {"spec": source[1], "from": _source_fingerprint(source[2])}
+    kind, _, files = source
     return [[f, os.path.getsize(f) if kind == "local" else None] for f in files]
 
 
@@ -193,14 +218,24 @@ def _check_same(old, cfg, sources, d):
         if old["config"].get(k) != cfg[k]:
             raise ConfigError(f"{k}: {d} was prepared with {k}={old['config'].get(k)!r}, not {cfg[k]!r}; "
                               f"choose another data_dir or delete {d}")
-    for lang, (kind, _, files) in sources.items():
-        if old["sources"][lang] != _source_fingerprint(kind, files):
+    for lang, source in sources.items():
+        if old["sources"][lang] != json.loads(json.dumps(_source_fingerprint(source))):
             raise ConfigError(f"languages.{lang}: the source's files changed since {d} was prepared from them; "
                               f"choose another data_dir or delete {d}")
 
 
 def _stream(cfg, lang, source, start=(0, 0), counts=None):
-    """(block, offset, text) of a language's shuffled non-empty documents from `start` on."""
+    """(block, offset, text) of a language's shuffled non-empty documents from `start` on. A
+    transformed stream is its base language's documents, in the same order, transformed."""
+    if source[0] == "derived":
+        batch = []
+        for item in itertools.chain(_stream(cfg, source[1]["from"], source[2], start, counts), [None]):
+            if item is not None:
+                batch.append(item)
+            if batch and (item is None or len(batch) == 64):
+                yield from ((b, o, t) for (b, o, _), t in zip(batch, source[3]([t for _, _, t in batch])))
+                batch = []
+        return
     kind, _, files = source
     records = iter_records(kind, files, cfg["hf_revision"], skip=start[0] * cfg["shuffle_block"], counts=counts)
     for b, o, t in block_shuffled(records, cfg["shuffle_block"], cfg["seed"], start_block=start[0]):
@@ -352,7 +387,7 @@ def prepare(cfg, log=print):
     """Build, resume or confirm data_dir for a data config; returns the manifest."""
     validate_data_config(cfg)
     d, langs = cfg["data_dir"], list(cfg["languages"])
-    sources = {lang: resolve_source(lang, cfg) for lang in langs}
+    sources = {lang: _resolve(cfg, lang) for lang in langs}
     prog_path, man_path = os.path.join(d, "progress.json"), os.path.join(d, "manifest.json")
     for path in (man_path, prog_path):
         if os.path.isfile(path):
@@ -368,8 +403,9 @@ def prepare(cfg, log=print):
         return m
     os.makedirs(d, exist_ok=True)
     t0 = time.time()
+    sources = {lang: _resolve(cfg, lang, with_transform=True) for lang in langs}
     prog = {"version": 2, "config": {k: cfg[k] for k in PREPARED_BY},
-            "sources": {lang: _source_fingerprint(*sources[lang][::2]) for lang in langs}, "tokenizer": None, "languages": {}}
+            "sources": {lang: _source_fingerprint(sources[lang]) for lang in langs}, "tokenizer": None, "languages": {}}
     if os.path.isfile(prog_path):
         with open(prog_path) as f:
             prog = json.load(f)
@@ -385,7 +421,7 @@ def prepare(cfg, log=print):
     if not tok_ok:
         samples = {}
         if cfg["tokenizer"] in ("joint", "disjoint"):
-            for lang in langs:
+            for lang in (x for x in langs if not derived(cfg, x)):  # synthetic text does not shape the BPE
                 samples[lang], n = [], 0
                 hashes = {_doc_hash(t) for t in cands[lang][0]}
                 for _, _, t in _stream(cfg, lang, sources[lang], cands[lang][1]):
@@ -427,16 +463,33 @@ def prepare(cfg, log=print):
            "sources": prog["sources"], "tokenizer": {**tok.meta, "sha256": tok_hash, "files": ["tokenizer.tiktoken", "tokenizer.json"]},
            "languages": {}, "prepare_s_last": round(time.time() - t0, 1)}
     for lang in langs:
-        lp, (kind, where, files) = prog["languages"][lang], sources[lang]
+        lp, src = prog["languages"][lang], sources[lang]
+        kind, where, files = ("derived", src[1], src[2][2]) if src[0] == "derived" else src
         man["languages"][lang] = {
             "source": where, "kind": kind, "files": files,
             "train": {"shards": lp["shards"], "tokens": sum(s["tokens"] for s in lp["shards"]), "docs": lp["docs"],
                       "text_bytes": lp["text_bytes"], "bytes_downloaded": lp["bytes_downloaded"]},
             "val": {k: v for k, v in lp["val"].items() if k != "hashes"} | {"tokens": lp["val"]["shards"][0]["tokens"]},
             "tokenize_buffer": {"limit": lp.get("in_flight_limit"), "peak": lp.get("peak_in_flight")}}
+        if kind == "derived":
+            man["languages"][lang]["derived"] = f"{where['transform']} of {where['from']} ({where.get('backend', 'dict')})"
+            man["languages"][lang]["transform"] = _transform_quality(cfg, src)
+            log(f"{lang}: {man['languages'][lang]['derived']}: " + ", ".join(
+                f"{k} {v:.3f}" for k, v in man["languages"][lang]["transform"].items() if isinstance(v, float)))
     write_json(man_path, man)  # last: marks the dir complete
     os.remove(prog_path)
     return load_manifest(d)
+
+
+def _transform_quality(cfg, src, n_docs=200):
+    """Quality numbers of a transformed stream on the first n_docs of its base's order."""
+    tf = src[3]
+    tf.words = [0, 0]
+    out = tf([t for _, _, t in itertools.islice(_stream(cfg, src[1]["from"], src[2]), n_docs)])
+    q = tf.quality(out)
+    if tf.cache is not None:
+        q["cache"] = {"hits": tf.cache.hits, "misses": tf.cache.misses}
+    return q
 
 
 # ----------------------------------------------------------------------------- stats
@@ -464,9 +517,13 @@ def stats(cfg, log=print):
             "shared_token_rate": {o: float(present[o][val].mean()) for o in langs if o != lang}}
     write_json(os.path.join(d, "stats.json"), out)
     log(f"{d}: tokenizer {out['tokenizer']}, vocab {out['vocab_size']:,}")
-    log(f"{'language':<10}{'tokens/byte':>12}  shared-token rate (share of its val tokens seen in the other's train data)")
+    log(f"{'language':<14}{'tokens/byte':>12}  shared-token rate (share of its val tokens seen in the other's train data)")
     for lang, r in out["languages"].items():
-        log(f"{lang:<10}{r['tokens_per_byte']:>12.3f}  " + ", ".join(f"{o}: {v:.3f}" for o, v in r["shared_token_rate"].items()))
+        log(f"{lang:<14}{r['tokens_per_byte']:>12.3f}  " + ", ".join(f"{o}: {v:.3f}" for o, v in r["shared_token_rate"].items()))
+    for lang, lm in m["languages"].items():
+        if "transform" in lm:
+            out["languages"][lang]["transform"] = lm["transform"]
+            log(f"{lang}: {lm['derived']}: " + ", ".join(f"{k} {v:.3f}" for k, v in lm["transform"].items() if isinstance(v, float)))
     return out
 
 

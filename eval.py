@@ -71,7 +71,7 @@ def group_runs(summaries):
         s0 = runs[0]
         lrl_bpb = _mean_std([r["val_bpb"][s0["lrl"]] for r in runs])
         hrl_bpb = _mean_std([r["val_bpb"][s0["hrl"]] for r in runs])
-        rows.append({"method": method, "hrl": s0["hrl"], "lrl": s0["lrl"], "hrl_budget": hrl_tokens,
+        rows.append({"method": method, "hrl": s0["hrl"], "lrl": s0["lrl"], "hrl_budget": hrl_tokens, "derived": s0.get("derived", {}),
                      "lrl_budget": s0["budget"][s0["lrl"]], "trained": {k: v for k, v in s0["tokens_seen"].items()},
                      "steps": s0["steps"], "seeds": len(runs), "lrl_bpb": lrl_bpb, "hrl_bpb": hrl_bpb})
     return rows
@@ -88,11 +88,15 @@ def report(root, out_md=None, out_png=None):
         raise ConfigError(f"report: no finished run (summary.json) below {root}")
     rows = group_runs(summaries)
     h, l = rows[0]["hrl"], rows[0]["lrl"]
-    lines = [f"| method | {h} budget (HRL) | {l} budget (LRL) | tokens trained {h} / {l} | steps | seeds | "
-             f"**{l} val bpb** | {h} val bpb |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    any_derived = any(r["derived"] for r in rows)
+    lines = [f"| method | {h} budget (HRL) | {l} budget (LRL) | tokens trained {h} / {l} | "
+             + ("synthetic streams trained | " if any_derived else "") + f"steps | seeds | **{l} val bpb** | {h} val bpb |",
+             "|---|---:|---:|---:|" + ("---|" if any_derived else "") + "---:|---:|---:|---:|"]
     for r in rows:
+        synth = "; ".join(f"{k} ({v}): {r['trained'].get(k, 0):,}" for k, v in r["derived"].items()) or "none"
         lines.append(f"| {r['method']} | {r['hrl_budget']:,} | {r['lrl_budget']:,} | {r['trained'].get(h, 0):,} / "
-                     f"{r['trained'].get(l, 0):,} | {r['steps']:,} | {r['seeds']} | **{_fmt(r['lrl_bpb'])}** | {_fmt(r['hrl_bpb'])} |")
+                     f"{r['trained'].get(l, 0):,} | " + (f"{synth} | " if any_derived else "")
+                     + f"{r['steps']:,} | {r['seeds']} | **{_fmt(r['lrl_bpb'])}** | {_fmt(r['hrl_bpb'])} |")
     best = {}
     for r in rows:
         if r["hrl_budget"] not in best or r["lrl_bpb"][0] < best[r["hrl_budget"]][1]:

@@ -96,9 +96,10 @@ def build_tokenizer(cfg, samples, out_dir):
     """Write tokenizer.tiktoken (ranks) and tokenizer.json (variant, pattern, ids) for a
     config; `samples` is {lang: [texts]} (unused by a stock encoding). Returns their hash."""
     import tiktoken
-    variant, langs = cfg["tokenizer"], list(cfg["languages"])
+    variant = cfg["tokenizer"]
+    langs = [lang for lang, spec in cfg["languages"].items() if not isinstance(spec, dict)]
     if variant in ("joint", "disjoint"):
-        ranks, pat = train_bpe([t for lang in langs for t in samples[lang]], cfg["vocab_size"]), SPLIT_PATTERN
+        ranks, pat = train_bpe([t for texts in samples.values() for t in texts], cfg["vocab_size"]), SPLIT_PATTERN
         eot = len(ranks)
     else:
         try:
@@ -113,6 +114,9 @@ def build_tokenizer(cfg, samples, out_dir):
             "offsets": {lang: (i * base if variant == "disjoint" else 0) for i, lang in enumerate(langs)},
             "vocab_size": cfg["vocab_size"], "sample_bytes_per_language": cfg["tokenizer_sample_bytes"]}
     os.makedirs(out_dir, exist_ok=True)
+    for lang, spec in cfg["languages"].items():  # a transformed stream takes its target's (else its base's) ids
+        if isinstance(spec, dict):
+            meta["offsets"][lang] = meta["offsets"][spec.get("target") or spec["from"]]
     lines = "".join(f"{base64.b64encode(t).decode()} {r}\n" for t, r in sorted(ranks.items(), key=lambda kv: kv[1]))
     atomic_write(os.path.join(out_dir, "tokenizer.tiktoken"), lambda f: f.write(lines), mode="w")
     write_json(os.path.join(out_dir, "tokenizer.json"), meta)

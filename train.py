@@ -451,7 +451,8 @@ def train(cfg, flags, plan, manifest, mode):
         summary = {"run_name": cfg["run_name"], "method": cfg["method"], "hrl": cfg["hrl"], "lrl": cfg["lrl"],
                    "budget": cfg["budget"], "val_loss": {k: v["loss"] for k, v in ev.items()},
                    "val_bpb": {k: v["bpb"] for k, v in ev.items()}, "val_tokens": {k: v["tokens"] for k, v in ev.items()},
-                   "tokens_seen": tokens_seen, "steps": plan["total_steps"], "params": raw.num_params(), "wall_s": round(wall, 1)}
+                   "tokens_seen": tokens_seen, "steps": plan["total_steps"], "params": raw.num_params(), "wall_s": round(wall, 1),
+                   "derived": {lang: manifest["languages"][lang]["derived"] for lang in streams if "derived" in manifest["languages"][lang]}}
         atomic_write(os.path.join(rd, "summary.json"), lambda f: json.dump(summary, f, indent=1), mode="w")
         print(f"done: {rd} in {wall:.0f}s; val bpb " + ", ".join(f"{k} {v['bpb']:.4f}" for k, v in ev.items()))
     if samples_log:

@@ -1,0 +1,3 @@
+# translate at the quickstart scale (recipe: config/methods/translate.py).
+include("common.py")
+include("../methods/translate.py")
