@@ -31,12 +31,15 @@ venv: .venv/installed
 data: venv
 	$(PY) data.py prepare config/quickstart/data.py $(LOCAL)
 
-# One method of the quickstart at every HRL size and seed. --resume makes a re-run skip
-# finished runs and continue killed ones.
+# $(call runs,SCALE,METHODS,OUT): every method of config/SCALE at every QS_HRL size and seed,
+# as runs/OUT/METHOD-enSIZE-sSEED. --resume makes a re-run skip finished runs and continue
+# killed ones.
+runs = @for h in $(QS_HRL); do for m in $(2); do for s in $(SEEDS); do \
+	  $(PY) train.py config/$(1)/$$m.py --budget.en=$$h --seed=$$s \
+	    --run_name=$(3)/$$m-en$$h-s$$s --resume || exit 1; done; done; done
+
 qs-%: data
-	@for h in $(QS_HRL); do for s in $(SEEDS); do \
-	  $(PY) train.py config/quickstart/$*.py --budget.en=$$h --seed=$$s \
-	    --run_name=quickstart/$*-en$$h-s$$s --resume || exit 1; done; done
+	$(call runs,quickstart,$*,quickstart)
 
 quickstart: $(addprefix qs-,$(QS_METHODS))
 	$(PY) eval.py report runs/quickstart
@@ -49,9 +52,7 @@ quickstart-all: $(addprefix qs-,$(ALL_METHODS))
 disjoint: venv
 	$(PY) data.py prepare config/disjoint/data.py $(LOCAL)
 	$(PY) data.py stats config/disjoint/data.py
-	@for h in $(QS_HRL); do for m in joint scalex; do for s in $(SEEDS); do \
-	  $(PY) train.py config/disjoint/$$m.py --budget.en=$$h --seed=$$s \
-	    --run_name=disjoint/$$m-en$$h-s$$s --resume || exit 1; done; done; done
+	$(call runs,disjoint,joint scalex,disjoint)
 	$(PY) eval.py report runs/disjoint
 
 # The data-transformation baselines (translation, code-switching of English into Chinese)
@@ -59,9 +60,7 @@ disjoint: venv
 transform: venv
 	$(PY) data.py prepare config/transform/data.py $(LOCAL)
 	$(PY) data.py stats config/transform/data.py
-	@for h in $(QS_HRL); do for m in translate codeswitch; do for s in $(SEEDS); do \
-	  $(PY) train.py config/transform/$$m.py --budget.en=$$h --seed=$$s \
-	    --run_name=quickstart/$$m-en$$h-s$$s --resume || exit 1; done; done; done
+	$(call runs,transform,translate codeswitch,quickstart)
 	$(PY) eval.py report runs/quickstart
 
 report: venv

@@ -457,7 +457,8 @@ def train(cfg, flags, plan, manifest, mode):
         print(f"done: {rd} in {wall:.0f}s; val bpb " + ", ".join(f"{k} {v['bpb']:.4f}" for k, v in ev.items()))
     if samples_log:
         samples_log.close()
-    if ddp:
+    if ddp:  # every rank waits for rank 0's evaluation and summary, then all leave together
+        dist.barrier()
         dist.destroy_process_group()
 
 
