@@ -93,7 +93,7 @@ def report(root, out_md=None, out_png=None):
              + ("synthetic streams trained | " if any_derived else "") + f"steps | seeds | **{l} val bpb** | {h} val bpb |",
              "|---|---:|---:|---:|" + ("---|" if any_derived else "") + "---:|---:|---:|---:|"]
     for r in rows:
-        synth = "; ".join(f"{k} ({v}): {r['trained'].get(k, 0):,}" for k, v in r["derived"].items()) or "none"
+        synth = "; ".join(f"{k} ({v}): {r['trained'][k]:,}" for k, v in r["derived"].items() if r["trained"].get(k)) or "none"
         lines.append(f"| {r['method']} | {r['hrl_budget']:,} | {r['lrl_budget']:,} | {r['trained'].get(h, 0):,} / "
                      f"{r['trained'].get(l, 0):,} | " + (f"{synth} | " if any_derived else "")
                      + f"{r['steps']:,} | {r['seeds']} | **{_fmt(r['lrl_bpb'])}** | {_fmt(r['hrl_bpb'])} |")

@@ -188,19 +188,20 @@ def lr_at(step, plan, warmup_steps=0):
 
 def format_plan(cfg, plan, manifest=None):
     langs = list(cfg["budget"])
+    w = {lang: (max(14, len(lang) + 9), max(11, len(lang) + 9)) for lang in langs}  # column widths
     lines = [f"plan for run '{cfg['run_name']}' (method {cfg['method']}): {len(plan['stages'])} stages, "
              f"{plan['total_steps']:,} steps of {plan['seqs_per_step']} sequences x {plan['block_size']} = "
              f"{plan['tokens_per_step']:,} tokens (world size {plan['world_size']}), warmup {cfg['warmup_steps']} steps"]
     head = f"{'stage':<14}{'lr shape':<10}{'steps':>8}{'lr start':>10}{'lr end':>10}" + "".join(
-        f"{lang + ' tokens':>14}{lang + ' epochs':>11}" for lang in langs)
+        f"{lang + ' tokens':>{w[lang][0]}}{lang + ' epochs':>{w[lang][1]}}" for lang in langs)
     lines += [head, "-" * len(head)]
     for i, st in enumerate(plan["stages"]):
         lines.append(f"{str(i + 1) + ' ' + st['name']:<14}{st['lr']:<10}{st['steps']:>8,}"
                      f"{st['lr_from']:>10.2e}{st['lr_to']:>10.2e}" + "".join(
-                         f"{st['tokens'].get(lang, 0):>14,}{st['epochs_end'][lang]:>11.2f}" for lang in langs))
+                         f"{st['tokens'].get(lang, 0):>{w[lang][0]},}{st['epochs_end'][lang]:>{w[lang][1]}.2f}" for lang in langs))
     tot = {lang: sum(st["tokens"].get(lang, 0) for st in plan["stages"]) for lang in langs}
     lines.append(f"{'total':<14}{'':<10}{plan['total_steps']:>8,}{'':>20}" + "".join(
-        f"{tot[lang]:>14,}{plan['stages'][-1]['epochs_end'][lang]:>11.2f}" for lang in langs))
+        f"{tot[lang]:>{w[lang][0]},}{plan['stages'][-1]['epochs_end'][lang]:>{w[lang][1]}.2f}" for lang in langs))
     lines.append("lr start/end: the stage's shape before warmup; epochs: cumulative passes over each "
                  "language's budget at the end of the stage")
     prepared = (f", of {manifest['languages'][lang]['train']['tokens']:,} prepared" if manifest and lang in manifest["languages"] else "" for lang in langs)
