@@ -510,7 +510,8 @@ def stats(cfg, log=print):
         present[lang] = seen
     out = {"tokenizer": m["tokenizer"]["variant"], "vocab_size": m["tokenizer"]["n_vocab"], "languages": {}}
     for lang in langs:
-        val = load_split(d, m, lang, "val")[0:len(load_split(d, m, lang, "val"))]
+        val_stream = load_split(d, m, lang, "val")
+        val = val_stream[0:len(val_stream)]
         val = val[~np.isin(val, list(eots))]
         out["languages"][lang] = {
             "tokens_per_byte": m["languages"][lang]["val"]["tokens"] / m["languages"][lang]["val"]["bytes"],
