@@ -194,14 +194,21 @@ def derived(cfg, lang):
     return isinstance(cfg["languages"][lang], dict)
 
 
-def _resolve(cfg, lang, with_transform=False):
+def _resolve(cfg, lang):
     """A language's source: (kind, where, files), or for a transformed stream ("derived",
-    spec, the source of the language it is made from, the Transform or None)."""
+    spec, the source of the language it is made from, None until _with_transform)."""
     spec = cfg["languages"][lang]
     if not isinstance(spec, dict):
         return resolve_source(lang, cfg)
+    return "derived", spec, resolve_source(spec["from"], cfg), None
+
+
+def _with_transform(cfg, source):
+    """The source, with its Transform built (a lexicon load) if it is a transformed stream."""
+    if source[0] != "derived":
+        return source
     os.makedirs(os.path.dirname(cfg["transform_cache"]) or ".", exist_ok=True)
-    return "derived", spec, resolve_source(spec["from"], cfg), Transform(spec, cfg["transform_cache"]) if with_transform else None
+    return source[:3] + (Transform(source[1], cfg["transform_cache"]),)
 
 
 def _source_fingerprint(source):
@@ -403,7 +410,7 @@ def prepare(cfg, log=print):
         return m
     os.makedirs(d, exist_ok=True)
     t0 = time.time()
-    sources = {lang: _resolve(cfg, lang, with_transform=True) for lang in langs}
+    sources = {lang: _with_transform(cfg, src) for lang, src in sources.items()}  # no second listing of the Hub
     prog = {"version": 2, "config": {k: cfg[k] for k in PREPARED_BY},
             "sources": {lang: _source_fingerprint(sources[lang]) for lang in langs}, "tokenizer": None, "languages": {}}
     if os.path.isfile(prog_path):
