@@ -8,6 +8,7 @@ import numpy as np
 import data
 import tokenizer
 import eval as evaluate_mod
+import report
 from conftest import run, tiny_run_config
 
 
@@ -28,7 +29,7 @@ def test_report_table_groups_seeds_and_plots(tmp_path):
     _summary(root, "c", "scalex", 1000, 1.85, seed=1)
     _summary(root, "d", "scalex", 1000, 2.05, seed=2)
     _summary(root, "e", "scalex", 4000, 1.6)
-    table, md, png = evaluate_mod.report(root)
+    table, md, png = report.report(root)
     rows = [l for l in table.splitlines() if l.startswith("| scalex")]
     assert "| 1,000 |" in rows[0] and "| 2 |" in rows[0] and "1.9500 ± 0.1414" in rows[0]
     assert "Lowest zh bpb per en budget: 1,000: scalex; 4,000: scalex" in table
