@@ -7,10 +7,15 @@ an error. Bad input of any kind is reported as one line naming the field, exit c
 any compute is spent (`ConfigError` + `fail`).
 """
 import ast
+import fcntl
 import hashlib
+import io
 import json
 import os
 import sys
+import time
+import tokenize
+import traceback
 
 
 class ConfigError(Exception):
@@ -24,19 +29,28 @@ def fail(err):
 
 def parse_args(argv):
     """Split `CONFIG --key=value --flag` into (positionals, overrides). Values are Python
-    literals when they parse as one (numbers, dicts, True), strings otherwise."""
+    literals when they parse as one (numbers, dicts, True), strings otherwise; a value that
+    opens a bracket must parse (a typo there is not silently a string). `-h` is `--help`."""
     pos, over = [], {}
     for a in argv:
+        if a in ("-h", "--help"):
+            over["help"] = True
+            continue
         if not a.startswith("--"):
             pos.append(a)
             continue
         key, eq, val = a[2:].partition("=")
+        if not key or not all(p.isidentifier() for p in key.split(".")):
+            raise ConfigError(f"{a}: not an option; write --key=value (keys are names, nested ones joined by '.')")
         if not eq:
             over[key] = True
             continue
         try:
             over[key] = ast.literal_eval(val)
-        except (ValueError, SyntaxError):
+        except (ValueError, SyntaxError) as e:
+            if val.strip()[:1] in "[{(\"'":
+                raise ConfigError(f"--{key}: cannot read {val!r} as a Python literal "
+                                  f"({getattr(e, 'msg', e)}); quote the whole option in the shell: '--{key}=...'") from None
             over[key] = val
     return pos, over
 
@@ -80,11 +94,21 @@ def _exec_file(path, ns):
     """Run one config file; its include("x.py") runs x.py (relative to this file) in place."""
     if not os.path.isfile(path):
         raise ConfigError(f"config: no such file '{path}'")
-    with open(path) as f:
-        code = compile(f.read(), path, "exec")
+    try:
+        with open(path, encoding="utf-8") as f:
+            code = compile(f.read(), path, "exec")
+    except (SyntaxError, ValueError, UnicodeDecodeError) as e:
+        where = f" line {e.lineno}" if getattr(e, "lineno", None) else ""
+        raise ConfigError(f"config: {path}{where}: {getattr(e, 'msg', None) or e}; fix the file") from None
     outer = ns.get("include")
     dict.__setitem__(ns, "include", lambda p: _exec_file(os.path.join(os.path.dirname(path), p), ns))
-    exec(code, ns)
+    try:
+        exec(code, ns)
+    except ConfigError:
+        raise
+    except Exception as e:  # a config file is code: name the line it failed on, not a traceback
+        line = next((fr.lineno for fr in reversed(traceback.extract_tb(e.__traceback__)) if fr.filename == path), None)
+        raise ConfigError(f"config: {path}{f' line {line}' if line else ''} raised {type(e).__name__}: {e}; fix the file") from None
     dict.__setitem__(ns, "include", outer)
 
 
@@ -135,3 +159,122 @@ def atomic_write(path, write_fn, mode="wb"):
 
 def write_json(path, obj):
     atomic_write(path, lambda f: json.dump(obj, f, indent=1), mode="w")
+
+
+def read_json(path, fix):
+    """A JSON file we wrote; a torn or edited one is one line naming it and `fix`."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: not valid JSON ({str(e)[:80]}), truncated or edited; {fix}") from None
+
+
+# ----------------------------------------------------------------------------- locks
+_LOCKS = {}  # path -> open file holding the lock (the OS drops it when the process dies)
+
+
+def lock(path, what, fix):
+    """Exclusive lock on `path` (created if missing) until unlock(path) or the process exits:
+    a second process on the same run or data dir gets one line instead of interleaving writes."""
+    if path in _LOCKS:
+        raise ConfigError(f"{what}: already in use by this process; {fix}")
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    f = open(path, "a+")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.seek(0)
+        holder = f.read().strip() or "another process"
+        f.close()
+        raise ConfigError(f"{what}: in use by {holder} (lock {path}); {fix}") from None
+    f.seek(0)
+    f.truncate()
+    f.write(f"pid {os.getpid()} since {time.strftime('%H:%M:%S')}")
+    f.flush()
+    _LOCKS[path] = f
+    return path
+
+
+def unlock(path):
+    f = _LOCKS.pop(path, None)
+    if f:
+        f.close()  # closing drops the flock; the file stays (removing it would race a waiting locker)
+
+
+# ----------------------------------------------------------------------------- help
+def help_text(script, doc):
+    """Usage (the script's docstring) and every key of its defaults block with its default
+    and its comment, read from the source: the block between `# defaults` and `DEFAULTS =`.
+    A comment above a key is its comment, unless it is a short lowercase line ("# model"),
+    which heads a section."""
+    with open(script, encoding="utf-8") as f:
+        src = f.read()
+    lines = src.splitlines()
+    a = next(i for i, ln in enumerate(lines) if ln.startswith("# defaults"))
+    b = next(i for i, ln in enumerate(lines) if ln.startswith("DEFAULTS ="))
+    comments = {}
+    for t in tokenize.generate_tokens(io.StringIO(src).readline):
+        if t.type == tokenize.COMMENT and a < t.start[0] - 1 < b:
+            comments[t.start[0]] = t.string.lstrip("#").strip()
+    out = [doc.strip(), "", "config keys (a config file sets them; --key=value overrides; --help: this):"]
+    above = []
+    for node in ast.parse(src).body:
+        if not (isinstance(node, ast.Assign) and a < node.lineno - 1 < b):
+            continue
+        own = " ".join(comments[n] for n in range(node.lineno, node.end_lineno + 1) if n in comments
+                       and not lines[n - 1].lstrip().startswith("#"))
+        above = []
+        n = node.lineno - 1
+        while n in comments and lines[n - 1].lstrip().startswith("#"):
+            above.insert(0, comments[n])
+            n -= 1
+        heading = len(above) == 1 and len(above[0]) < 40 and all(c.islower() or c in " ,&/" for c in above[0])
+        if heading:
+            out += ["", f"  [{above[0]}]"]
+        text = own or ("" if heading else " ".join(above))
+        targets = node.targets[0].elts if isinstance(node.targets[0], ast.Tuple) else node.targets
+        values = node.value.elts if isinstance(node.value, ast.Tuple) and len(targets) > 1 else [node.value]
+        for t, v in zip(targets, values):
+            out.append(f"  --{t.id}={' '.join(ast.get_source_segment(src, v).split())}" + (f"\n      {text}" if text else ""))
+    return "\n".join(out)
+
+
+# ----------------------------------------------------------------------------- progress
+class _Lines:
+    """tqdm's interface for logs: a plain line every `every` seconds and one at the end."""
+
+    def __init__(self, total, desc, unit, initial, every):
+        self.total, self.desc, self.unit, self.n, self.every = total, desc, unit, initial, every
+        self.t0 = self.t_last = time.time()
+        self.n0, self.post = initial, ""
+
+    def update(self, k=1):
+        self.n += k
+        if time.time() - self.t_last >= self.every:
+            self._line()
+
+    def set_postfix(self, **kw):
+        self.post = ", ".join(f"{k}={v}" for k, v in kw.items())
+
+    def _line(self):
+        self.t_last = time.time()
+        rate = (self.n - self.n0) / max(1e-9, self.t_last - self.t0)
+        pct = f" ({100 * self.n / self.total:.0f}%)" if self.total else ""
+        left = f", {(self.total - self.n) / rate:.0f}s left" if self.total and rate > 0 else ""
+        print(f"{self.desc}: {self.n:,}{f'/{self.total:,}' if self.total else ''} {self.unit}{pct}, "
+              f"{rate:,.1f} {self.unit}/s{left}{f', {self.post}' if self.post else ''}", flush=True)
+
+    def close(self):
+        if self.n != self.n0:
+            self._line()
+            self.n0 = self.n
+
+
+def progress(total=None, desc="", unit="it", initial=0, disable=False):
+    """A progress bar on a terminal; in logs (stdout not a terminal) a plain line every
+    SCALEX_PROGRESS_S seconds (30) instead, so CI and nohup logs still show where a run is."""
+    from tqdm import tqdm
+    if disable or sys.stdout.isatty():
+        return tqdm(total=total, desc=desc, unit=unit, initial=initial, disable=disable, dynamic_ncols=True, leave=False)
+    return _Lines(total, desc, unit, initial, float(os.environ.get("SCALEX_PROGRESS_S", "30")))

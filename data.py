@@ -4,6 +4,7 @@ Text -> tokens -> shards, and the language sampler that reads them.
     python data.py prepare config/quickstart/data.py [--key=value ...]
     python data.py stats   config/quickstart/data.py      tokens/byte, shared-token rates
     python data.py bench   [--mb=64] [--local_dir=dir]    tokenisation throughput and memory
+    python data.py --help                                 every key, its default and its meaning
 
 `prepare` streams each language's documents (local files, or a Hugging Face Hub dataset read
 by HTTP range requests with retries), shuffles them in seeded blocks, keeps the first as
@@ -11,9 +12,11 @@ validation, builds the tokenizer (a byte-level BPE on a language-balanced sample
 disjoint variant, or a stock tiktoken encoding), and tokenises the rest on every core into
 fixed-size shards. Memory stays flat whatever the corpus size. A killed preparation resumes
 from its last complete shard; a finished one is never redone; a changed config is refused,
-naming the field. The shards are read by `Sampler`, which train.py drives with its plan.
+naming the field. A data dir is locked while it is prepared. The shards are read by
+`Sampler`, which train.py drives with its plan.
 """
 import collections
+import glob
 import hashlib
 import itertools
 import json
@@ -25,7 +28,8 @@ import time
 
 import numpy as np
 
-from configurator import ConfigError, atomic_write, fail, load_config, parse_args, sha256_file, write_json
+from configurator import (ConfigError, atomic_write, fail, help_text, load_config, lock, parse_args, progress, read_json,
+                          sha256_file, unlock, write_json)
 from sources import block_shuffled, iter_records, resolve_source
 from tokenizer import build_tokenizer, load_tokenizer, tokenizer_hash
 from transform import Transform, validate_spec
@@ -98,22 +102,27 @@ class ShardWriter:
         os.replace(self.tmp, self.path)
 
 
+def _redo(path):
+    """The fix for a damaged data dir (prepare alone would refuse it: its manifest says done)."""
+    return f"delete {os.path.dirname(os.path.dirname(path)) or '.'} and prepare it again"
+
+
 def read_shard(path, tok_hash=None):
     """Memory-mapped tokens; refuses a shard that is torn, foreign or from another tokenizer."""
     if not os.path.isfile(path):
-        raise ConfigError(f"data_dir: missing shard {path}; run `python data.py prepare CONFIG`")
+        raise ConfigError(f"data_dir: missing shard {path}; {_redo(path)}")
     with open(path, "rb") as f:
         head = f.read(HEADER_BYTES)
     try:
         magic, version, itemsize, vocab, count, h = struct.unpack("<8sIIIQ64s", head[:92])
     except struct.error:
-        raise ConfigError(f"data_dir: {path} is not a scalex shard (too short); prepare the data again") from None
+        raise ConfigError(f"data_dir: {path} is not a scalex shard (too short); {_redo(path)}") from None
     if magic != SHARD_MAGIC or version != SHARD_VERSION or itemsize not in (2, 4):
-        raise ConfigError(f"data_dir: {path} has a bad header (magic/version); prepare the data again")
+        raise ConfigError(f"data_dir: {path} has a bad header (magic/version); {_redo(path)}")
     if os.path.getsize(path) != HEADER_BYTES + count * itemsize:
-        raise ConfigError(f"data_dir: {path} holds {os.path.getsize(path)} bytes, header says {count} tokens; prepare the data again")
+        raise ConfigError(f"data_dir: {path} holds {os.path.getsize(path)} bytes, header says {count} tokens; {_redo(path)}")
     if tok_hash is not None and h.decode() != tok_hash:
-        raise ConfigError(f"data_dir: {path} was made by another tokenizer (hash {h.decode()[:12]}, manifest {tok_hash[:12]}); prepare the data again")
+        raise ConfigError(f"data_dir: {path} was made by another tokenizer (hash {h.decode()[:12]}, manifest {tok_hash[:12]}); {_redo(path)}")
     dtype = np.uint16 if itemsize == 2 else np.uint32
     return np.memmap(path, dtype=dtype, mode="r", offset=HEADER_BYTES, shape=(count,)) if count else np.zeros(0, dtype)
 
@@ -151,7 +160,7 @@ def load_split(data_dir, manifest, lang, split):
     parts = [read_shard(os.path.join(data_dir, lang, s["file"]), manifest["tokenizer"]["sha256"]) for s in info["shards"]]
     for s, p in zip(info["shards"], parts):
         if len(p) != s["tokens"]:
-            raise ConfigError(f"data_dir: {lang}/{s['file']} holds {len(p)} tokens, the manifest says {s['tokens']}; prepare again")
+            raise ConfigError(f"data_dir: {lang}/{s['file']} holds {len(p)} tokens, the manifest says {s['tokens']}; delete {data_dir} and prepare it again")
     return TokenStream(parts)
 
 
@@ -159,14 +168,24 @@ def load_manifest(dir_):
     path = os.path.join(dir_, "manifest.json")
     if not os.path.isfile(path):
         raise ConfigError(f"data_dir: '{dir_}' is not prepared; run `python data.py prepare config/<scale>/data.py` first")
-    with open(path) as f:
-        m = json.load(f)
+    m = read_json(path, f"delete {dir_} and prepare it again (`python data.py prepare CONFIG`)")
+    if not isinstance(m, dict) or not {"languages", "tokenizer"} <= set(m):
+        raise ConfigError(f"{path}: not a scalex manifest; delete {dir_} and prepare it again")
     m["sha256"] = sha256_file(path)
     return m
 
 
 # ----------------------------------------------------------------------------- prepare
 def validate_data_config(cfg):
+    """Every key, before anything is read or written: one line naming the key."""
+    for k, default in DEFAULTS.items():
+        kind = type(default)
+        if not isinstance(cfg[k], kind) or isinstance(cfg[k], bool) != (kind is bool):
+            raise ConfigError(f"{k}: must be {dict(int='an integer', str='a string', dict='a dict', bool='True or False').get(kind.__name__, kind.__name__)}, got {cfg[k]!r}")
+    if not cfg["data_dir"].strip():
+        raise ConfigError("data_dir: must be a non-empty path")
+    if not 0 <= cfg["seed"] < 2 ** 63:
+        raise ConfigError(f"seed: must be an integer in [0, 2**63), got {cfg['seed']}")
     if not isinstance(cfg["languages"], dict) or not cfg["languages"]:
         raise ConfigError("languages: give a dict {language: source}")
     for lang, spec in cfg["languages"].items():
@@ -181,11 +200,16 @@ def validate_data_config(cfg):
     for k in ("val_tokens", "tokenizer_sample_bytes", "shuffle_block", "vocab_size", "shard_tokens"):
         if not isinstance(cfg[k], int) or cfg[k] <= 0:
             raise ConfigError(f"{k}: must be a positive integer, got {cfg[k]!r}")
-    if not isinstance(cfg["workers"], int) or cfg["workers"] < 0:
+    if cfg["workers"] < 0:
         raise ConfigError(f"workers: must be 0 (one per core) or a positive integer, got {cfg['workers']!r}")
     for lang, n in cfg["max_tokens"].items():
-        if not isinstance(n, int) or n <= 0:
+        if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
             raise ConfigError(f"max_tokens.{lang}: must be a positive integer, got {n!r}")
+    if cfg["tokenizer"] not in ("joint", "disjoint"):
+        import tiktoken
+        if cfg["tokenizer"] not in tiktoken.list_encoding_names():
+            raise ConfigError(f"tokenizer: unknown {cfg['tokenizer']!r}; use joint, disjoint or a tiktoken encoding "
+                              f"({', '.join(tiktoken.list_encoding_names())})")
     if cfg["tokenizer"] in ("joint", "disjoint") and cfg["vocab_size"] < 258:
         raise ConfigError(f"vocab_size: must exceed 257 (256 bytes + end-of-text), got {cfg['vocab_size']}")
 
@@ -220,9 +244,12 @@ def _source_fingerprint(source):
     return [[f, os.path.getsize(f) if kind == "local" else None] for f in files]
 
 
-def _check_same(old, cfg, sources, d):
+def _check_same(old, cfg, sources, d, finished=True):
+    """A prepared (or half-prepared) dir is refused under other settings, naming one; an
+    unfinished one may change max_tokens (shards are prefixes, so a source that ran short can
+    be resumed with the lower figure its error gave)."""
     for k in PREPARED_BY:
-        if old["config"].get(k) != cfg[k]:
+        if old["config"].get(k) != cfg[k] and (finished or k != "max_tokens"):
             raise ConfigError(f"{k}: {d} was prepared with {k}={old['config'].get(k)!r}, not {cfg[k]!r}; "
                               f"choose another data_dir or delete {d}")
     for lang, source in sources.items():
@@ -261,7 +288,13 @@ def _val_candidates(cfg, lang, source):
         pos = (b, o + 1)
         if n >= 8 * cfg["val_tokens"]:
             break
+    if not docs:
+        raise ConfigError(f"languages.{lang}: the source ({_describe(source)}) holds no non-empty document; give it text")
     return docs, pos
+
+
+def _describe(source):
+    return f"{source[1]['transform']} of {source[1]['from']}" if source[0] == "derived" else str(source[1])
 
 
 def _doc_hash(t):
@@ -329,7 +362,6 @@ def _tokenize_ordered(tasks, lang, n_workers, dir_, limit, stats):
 
 def _prepare_train(cfg, lang, source, tok, tok_hash, d, lp, save, log):
     """Fill lang/train-NNNNN.bin up to max_tokens from where the last complete shard ended."""
-    from tqdm import tqdm
     want, per_shard = cfg["max_tokens"][lang], cfg["shard_tokens"]
     done = sum(s["tokens"] for s in lp["shards"])
     if done >= want:
@@ -343,7 +375,7 @@ def _prepare_train(cfg, lang, source, tok, tok_hash, d, lp, save, log):
     docs = ((b, o, t) for b, o, t in _stream(cfg, lang, source, (r["block"], r["offset"]), counts) if _doc_hash(t) not in val_hashes)
     new_writer = lambda: ShardWriter(os.path.join(d, lang, f"train-{len(lp['shards']):05d}.bin"), tok.n_vocab, tok_hash)
     writer = new_writer()
-    bar = tqdm(total=want, initial=done, unit="tok", unit_scale=True, desc=f"{lang} train", disable=None, leave=False)
+    bar = progress(total=want, initial=done, unit="tok", desc=f"{lang} tokenising")
     t0, bytes0 = time.time(), lp["text_bytes"]
     drop = r["drop"]  # tokens of the first document that earlier shards already hold
 
@@ -386,7 +418,11 @@ def _prepare_train(cfg, lang, source, tok, tok_hash, d, lp, save, log):
     if done < want:
         writer.f.close()
         os.remove(writer.tmp)
-        raise ConfigError(f"max_tokens.{lang}: the source holds only {done:,} train tokens; lower it to at most that")
+        if done == 0:
+            raise ConfigError(f"languages.{lang}: no text is left for training after the validation documents; give it "
+                              f"more text, or lower val_tokens and delete {d} (its preparation began with this value)")
+        raise ConfigError(f"max_tokens.{lang}: the source holds only {done:,} train tokens; set --max_tokens.{lang}={done} "
+                          f"(or lower) and run prepare again: it continues from here")
     save()
 
 
@@ -395,17 +431,31 @@ def prepare(cfg, log=print):
     validate_data_config(cfg)
     d, langs = cfg["data_dir"], list(cfg["languages"])
     sources = {lang: _resolve(cfg, lang) for lang in langs}
+    held = lock(os.path.join(os.path.dirname(os.path.abspath(d)), f".{os.path.basename(os.path.abspath(d))}.lock"),
+                f"data_dir: {d}", "another preparation is writing it; wait for it to finish")
+    try:
+        return _prepare_locked(cfg, d, langs, sources, log)
+    finally:
+        unlock(held)
+
+
+def _prepare_locked(cfg, d, langs, sources, log):
+    for leftover in glob.glob(os.path.join(glob.escape(d), "**", "*.tmp[0-9]*"), recursive=True):
+        os.remove(leftover)  # a killed write's temp file (we hold the lock: no live writer owns it)
     prog_path, man_path = os.path.join(d, "progress.json"), os.path.join(d, "manifest.json")
+    fix = f"delete {d} and prepare it again"
     for path in (man_path, prog_path):
         if os.path.isfile(path):
-            with open(path) as f:
-                _check_same(json.load(f), cfg, sources, d)
+            old = read_json(path, fix)
+            if not isinstance(old, dict) or not isinstance(old.get("config"), dict) or "sources" not in old:
+                raise ConfigError(f"{path}: not a scalex {os.path.basename(path)[:-5]} file; {fix}")
+            _check_same(old, cfg, sources, d, finished=path == man_path)
             break
     if os.path.isfile(man_path):
         m = load_manifest(d)
         for lang in langs:
             for split in ("train", "val"):
-                load_split(d, m, lang, split)
+                load_split(d, m, lang, split)  # a damaged shard: one line saying to delete d and prepare again
         log(f"{d}: up to date (manifest {m['sha256'][:12]}), nothing to do")
         return m
     os.makedirs(d, exist_ok=True)
@@ -414,8 +464,8 @@ def prepare(cfg, log=print):
     prog = {"version": 2, "config": {k: cfg[k] for k in PREPARED_BY},
             "sources": {lang: _source_fingerprint(sources[lang]) for lang in langs}, "tokenizer": None, "languages": {}}
     if os.path.isfile(prog_path):
-        with open(prog_path) as f:
-            prog = json.load(f)
+        prog = read_json(prog_path, fix)
+        prog["config"]["max_tokens"] = cfg["max_tokens"]
         log(f"{d}: resuming an interrupted preparation")
     save = lambda: write_json(prog_path, prog)
 
@@ -453,7 +503,9 @@ def prepare(cfg, log=print):
             flat, lengths = tok.encode_docs(docs, lang)
             n_docs = int(np.searchsorted(np.cumsum(lengths), cfg["val_tokens"]) + 1)  # whole documents up to val_tokens
             if lengths.sum() < cfg["val_tokens"]:
-                raise ConfigError(f"val_tokens: language '{lang}' has only {int(lengths.sum())} tokens for validation; lower val_tokens")
+                raise ConfigError(f"val_tokens: language '{lang}' has only {int(lengths.sum()):,} tokens in all, not enough for "
+                                  f"{cfg['val_tokens']:,} validation tokens and training; give it more text, or lower val_tokens "
+                                  f"and delete {d} (its preparation began with this value)")
             write_shard(os.path.join(d, lang, "val.bin"), flat[:int(lengths[:n_docs].sum())], tok.n_vocab, tok_hash)
             lp["val"] = {"shards": [{"file": "val.bin", "tokens": int(lengths[:n_docs].sum()),
                                      "sha256": sha256_file(os.path.join(d, lang, "val.bin"))}],
@@ -718,8 +770,11 @@ def bench(argv):
 
 # ----------------------------------------------------------------------------- CLI
 def main(argv):
-    pos, over = parse_args(argv)
     try:
+        pos, over = parse_args(argv)
+        if over.pop("help", False):
+            print(help_text(os.path.abspath(__file__), __doc__))
+            return 0
         if pos[:1] == ["bench"]:
             bench(argv[1:])
             return 0
@@ -730,8 +785,7 @@ def main(argv):
             return 0
     except ConfigError as e:
         fail(e)
-    print(__doc__.strip().splitlines()[2].strip() + "\n" + "\n".join(l.strip() for l in __doc__.strip().splitlines()[3:5]), file=sys.stderr)
-    return 2
+    fail(f"command: give prepare CONFIG, stats CONFIG or bench, got {' '.join(pos) or 'nothing'}; see `python data.py --help`")
 
 
 if __name__ == "__main__":

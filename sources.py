@@ -1,23 +1,27 @@
 """
 Where documents come from: local files (.txt .jsonl .jsonl.gz .parquet, field "text") or a
-Hugging Face Hub dataset, streamed by HTTP range requests (parquet row groups are fetched
-only when read) with retries and back-off, a dropped connection resumed from the last byte.
-`block_shuffled` puts them in a seeded order whose prefixes never depend on how much is read.
+Hugging Face Hub dataset. `block_shuffled` puts them in a seeded order whose prefixes never
+depend on how much is read.
+
+The Hub goes through huggingface_hub, which knows its protocol: the token wherever the Hub's
+own tools find it (HF_TOKEN, `hf auth login`), sent to the Hub only (its HTTP client drops it
+on a redirect to another host, such as the CDN that serves the files), the tree listing's
+pagination, retries with back-off, HF_ENDPOINT and HF_HUB_OFFLINE. What is ours is reading a
+file by HTTP ranges, so pyarrow fetches a parquet file's footer and only the row groups it reads.
 """
 import gzip
-import http.client
 import io
 import json
 import os
 import random
-import time
-import urllib.error
-import urllib.request
+import socket
+import urllib.parse
 
 from configurator import ConfigError
 
 TEXT_EXTS = (".jsonl.gz", ".jsonl", ".txt", ".parquet", ".json.gz", ".json")
-HUB_RETRIES, HUB_BACKOFF_S = 6, 1.0  # a dropped or failed request is retried, waiting 1, 2, 4... s
+HUB_RETRIES, HUB_BACKOFF_S = 6, 1.0  # a dropped or failed read is retried, waiting 1, 2, 4, 8, 8... s
+NO_HUB = "without network, use local files: `make quickstart DATA=dir` (dir/en.jsonl.gz, dir/zh.jsonl.gz) or local_dir=dir"
 
 
 # ----------------------------------------------------------------------------- the Hub
@@ -25,51 +29,76 @@ def hub_endpoint():
     return os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
 
 
-_TRANSIENT = (urllib.error.URLError, ConnectionError, TimeoutError, http.client.HTTPException, OSError)
+def _check_hub(spec):
+    """Fail at once, in one line, when the Hub cannot be used: offline mode, or no route to
+    it (one connection attempt, not a minute of retries)."""
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().upper() in ("1", "ON", "YES", "TRUE"):
+        raise ConfigError(f"languages: {spec} is on the Hub, and HF_HUB_OFFLINE is set; {NO_HUB}")
+    url = urllib.parse.urlsplit(hub_endpoint())
+    try:
+        socket.create_connection((url.hostname, url.port or (443 if url.scheme == "https" else 80)), timeout=5).close()
+    except OSError as e:
+        raise ConfigError(f"languages: cannot reach the Hugging Face Hub at {hub_endpoint()} for {spec} "
+                          f"({type(e).__name__}: {e}); {NO_HUB}") from None
 
 
-def _hub_open(url, headers=None):
-    """urlopen with retries and exponential back-off on network errors, 429 and 5xx."""
-    headers = dict(headers or {})
-    if os.environ.get("HF_TOKEN"):
-        headers["Authorization"] = f"Bearer {os.environ['HF_TOKEN']}"
-    for attempt in range(HUB_RETRIES + 1):
-        try:
-            return urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=60)
-        except urllib.error.HTTPError as e:
-            if e.code != 429 and e.code < 500 or attempt == HUB_RETRIES:
-                raise
-        except _TRANSIENT:
-            if attempt == HUB_RETRIES:
-                raise
-        time.sleep(HUB_BACKOFF_S * 2 ** attempt)
+def _hub_error(e, what):
+    """A failed Hub request as one line: what was asked, what the Hub said, the fix."""
+    status = getattr(getattr(e, "response", None), "status_code", None)
+    if status in (401, 403):
+        fix = "it is private or gated: log in (`hf auth login`, or HF_TOKEN) with an account that has access"
+    elif status == 404:
+        fix = "no such dataset, path or revision: check the name, the path and hf_revision"
+    elif status is None:
+        fix = NO_HUB
+    else:
+        fix = "the Hub failed; try again later, or use local files"
+    return ConfigError(f"languages: {what} ({f'HTTP {status}' if status else type(e).__name__}); {fix}")
 
 
 def hub_list(repo, path, revision):
-    """Data files under `path` of a Hub dataset, sorted, via the Hub's tree API."""
-    url = f"{hub_endpoint()}/api/datasets/{repo}/tree/{revision}/{path}".rstrip("/")
+    """Data files directly under `path` of a Hub dataset, sorted (the tree API, every page)."""
+    from huggingface_hub import HfApi
+    spec = f"hf:{repo}:{path}"
+    _check_hub(spec)
     try:
-        with _hub_open(url) as r:
-            entries = json.load(r)
-    except (urllib.error.URLError, OSError, ValueError) as e:
-        raise ConfigError(f"languages: cannot list hf:{repo}:{path} at {url} ({e}); "
-                          f"check the name, or use local files (local_dir=...)") from None
-    files = sorted(e["path"] for e in entries if e.get("type") == "file" and e["path"].endswith(TEXT_EXTS))
+        entries = list(HfApi(endpoint=hub_endpoint()).list_repo_tree(
+            repo, path_in_repo=path or None, repo_type="dataset", revision=revision, recursive=False))
+    except Exception as e:  # huggingface_hub's HTTP errors, the client's network errors, a bad repo id
+        if isinstance(e, ValueError) and not hasattr(e, "response"):
+            raise ConfigError(f"languages: {spec}: {str(e).splitlines()[0]}") from None
+        raise _hub_error(e, f"cannot list {spec} at revision {revision}") from None
+    files = sorted(e.path for e in entries if hasattr(e, "size") and e.path.endswith(TEXT_EXTS))
     if not files:
-        raise ConfigError(f"languages: hf:{repo}:{path} holds no .parquet/.jsonl files")
+        raise ConfigError(f"languages: {spec} holds no .parquet/.jsonl files")
     return files
 
 
 class HubFile(io.RawIOBase):
-    """A seekable read-only file over HTTP range requests: pyarrow fetches a parquet file's
-    footer and only the row groups it reads; a jsonl file streams through a BufferedReader.
-    A connection dropped mid-range is resumed from the last byte received."""
+    """A seekable read-only file over HTTP range requests, each retried with back-off by
+    huggingface_hub (a dropped connection, a 429 or 5xx): pyarrow fetches a parquet file's
+    footer and only the row groups it reads; a jsonl file streams through a BufferedReader."""
 
-    def __init__(self, url):
-        self.url, self.pos, self.bytes_read = url, 0, 0
-        with _hub_open(url, {"Range": "bytes=0-0"}) as r:
-            crange = r.headers.get("Content-Range", "")
-            self.size = int(crange.split("/")[-1]) if "/" in crange else int(r.headers["Content-Length"])
+    def __init__(self, repo, path, revision):
+        from huggingface_hub import hf_hub_url
+        self.name, self.pos, self.bytes_read = f"{repo}:{path}", 0, 0
+        self.url = hf_hub_url(repo, path, repo_type="dataset", revision=revision, endpoint=hub_endpoint())
+        r = self._get(0, 0)
+        crange = r.headers.get("Content-Range", "")
+        self.size = int(crange.split("/")[-1]) if "/" in crange else len(r.content)
+
+    def _get(self, a, b):
+        from huggingface_hub import utils
+        try:
+            r = utils.http_backoff("GET", self.url, headers={**utils.build_hf_headers(), "Range": f"bytes={a}-{b}"},
+                                   max_retries=HUB_RETRIES, base_wait_time=HUB_BACKOFF_S, max_wait_time=8 * HUB_BACKOFF_S, timeout=60)
+            utils.hf_raise_for_status(r)
+        except Exception as e:
+            status = getattr(getattr(e, "response", None), "status_code", None)
+            if status in (401, 403, 404):
+                raise _hub_error(e, f"cannot read {self.name}") from None
+            raise OSError(f"{self.name}: connection kept dropping at byte {a} ({type(e).__name__}: {str(e)[:100]})") from None
+        return r
 
     def readable(self):
         return True
@@ -86,26 +115,16 @@ class HubFile(io.RawIOBase):
 
     def readinto(self, buf):
         n = min(len(buf), self.size - self.pos)
-        got = 0
-        for attempt in range(HUB_RETRIES + 1):
-            try:
-                with _hub_open(self.url, {"Range": f"bytes={self.pos + got}-{self.pos + n - 1}"}) as r:
-                    while got < n:
-                        chunk = r.read(min(1 << 16, n - got))
-                        if not chunk:
-                            break
-                        buf[got:got + len(chunk)] = chunk
-                        got += len(chunk)
-            except _TRANSIENT:
-                pass
-            if got >= n:
-                break
-            time.sleep(HUB_BACKOFF_S * 2 ** attempt)
-        if got < n:
-            raise OSError(f"{self.url}: connection kept dropping at byte {self.pos + got} of {self.size}")
-        self.pos += got
-        self.bytes_read += got
-        return got
+        if n <= 0:
+            return 0
+        r = self._get(self.pos, self.pos + n - 1)
+        body = r.content if r.status_code == 206 else r.content[self.pos:self.pos + n]  # 200: a server without ranges
+        if len(body) != n:
+            raise OSError(f"{self.name}: connection kept dropping at byte {self.pos} (got {len(body)} of {n} bytes)")
+        buf[:n] = body
+        self.pos += n
+        self.bytes_read += n
+        return n
 
 
 # ----------------------------------------------------------------------------- sources
@@ -168,8 +187,10 @@ def _iter_records(name, fobj, state):
             yield rec or None
             continue
         rec = json.loads(rec)
-        if "text" not in rec:
+        if not isinstance(rec, dict) or "text" not in rec:
             raise ConfigError(f"languages: {name} record {i + 1} has no 'text' field")
+        if rec["text"] is not None and not isinstance(rec["text"], str):
+            raise ConfigError(f"languages: {name} record {i + 1}: 'text' is {type(rec['text']).__name__}, not a string; fix the file")
         yield rec["text"] or None
 
 
@@ -196,7 +217,7 @@ def iter_records(kind, files, revision="main", skip=0, counts=None):
                 yield from _guarded(_iter_records(f, fobj, state), f)
             continue
         repo, path = f.split(":", 1)
-        raw = HubFile(f"{hub_endpoint()}/datasets/{repo}/resolve/{revision}/{path}")
+        raw = HubFile(repo, path, revision)
         try:
             yield from _guarded(_iter_records(path, io.BufferedReader(raw, buffer_size=1 << 20), state), f)
         finally:

@@ -2,15 +2,19 @@
 Train one run of a language plan.
 
     python train.py config/quickstart/scalex.py [--key=value ...] [--dry_run] [--resume] [--overwrite]
+    python train.py CONFIG --resume --allow=lr_max,lr_min   continue with changed settings (recorded)
     torchrun --nproc_per_node=8 train.py CONFIG ...          (DDP)
+    python train.py --help                                   every key, its default and its meaning
 
 A run's plan is an ordered list of stages; each gives per-language token counts (or a total
 and proportions) and its learning-rate shape. ScaleX is two stages: high-resource only at a
 constant LR, then a high+low-resource mixture under cosine decay. `--dry_run` prints the plan
 and exits. Everything a run did lands in runs/<run_name>/: config.json (resolved config, plan,
-code version, data manifest hash), metrics.jsonl, summary.json, ckpt.pt.
+code version, data manifest hash, Python/CUDA/package versions), metrics.jsonl, summary.json,
+ckpt.pt. A run directory is locked while a process trains it.
 """
 import contextlib
+import glob
 import json
 import math
 import os
@@ -21,7 +25,8 @@ import time
 import numpy as np
 
 import data
-from configurator import ConfigError, atomic_write, fail, load_config, parse_args, sha256_file
+from configurator import (ConfigError, atomic_write, fail, help_text, load_config, lock, parse_args, read_json, sha256_file,
+                          unlock)
 
 # -----------------------------------------------------------------------------
 # defaults (a config file overrides them; --key=value overrides both; unknown keys are errors)
@@ -58,12 +63,19 @@ eval_interval = 0         # steps between per-language validations; 0: only at t
 eval_tokens = 100_000     # validation tokens per language (at most the val shard)
 ckpt_interval = 200
 log_samples = False       # write every sequence each process read to samples_rank<R>.jsonl
+wandb_log = False         # also log metrics to Weights & Biases (needs `pip install wandb`)
+wandb_project = "scalex"
+tensorboard = False       # also log metrics as TensorBoard events in the run dir (needs tensorboard)
 DEFAULTS = {k: v for k, v in globals().items() if not k.startswith("_") and k.islower()
             and isinstance(v, (int, float, str, dict, list, bool))}
-FLAGS = ("dry_run", "resume", "overwrite")
+FLAGS = ("dry_run", "resume", "overwrite", "allow")
 # -----------------------------------------------------------------------------
 
 LR_SHAPES = ("constant", "cosine", "linear")
+# What `--resume --allow=k1,k2` may change: settings that leave the plan (steps, data order,
+# model, optimizer state) as it is. The change is recorded in config.json ("resumes").
+RESUME_ALLOWED = ("lr_max", "lr_min", "warmup_steps", "grad_clip", "eval_interval", "eval_tokens", "ckpt_interval",
+                  "log_interval", "kernels", "compile", "device", "dtype", "log_samples", "wandb_log", "wandb_project", "tensorboard")
 # Dense bf16 peak FLOP/s per GPU for MFU, by a substring of the device name.
 PEAK_FLOPS = {"H200": 989e12, "H100": 989e12, "A100": 312e12, "L40S": 362e12, "L4": 121e12,
               "A10": 125e12, "4090": 165e12, "3090": 71e12, "V100": 125e12}
@@ -84,15 +96,79 @@ def _positive_int(v):
     return isinstance(v, int) and not isinstance(v, bool) and v > 0
 
 
+def _number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _model_schema():
+    """(preset names, {field: type name}) of model.py, read from its source: a config is
+    checked before torch (which model.py imports) is loaded."""
+    import ast
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "model.py")) as f:
+        tree = ast.parse(f.read())
+    presets, fields = [], {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "PRESETS":
+            presets = [k.value for k in node.value.keys]
+        if isinstance(node, ast.ClassDef) and node.name == "ModelConfig":
+            fields = {n.target.id: n.annotation.id for n in node.body if isinstance(n, ast.AnnAssign)}
+    return presets, fields
+
+
 def validate(cfg):
+    """Every key, before torch is imported or anything is written: a wrong type or value is
+    one line naming the key (a key added to the defaults is at least type-checked)."""
+    for k, default in DEFAULTS.items():
+        v = cfg[k]
+        kind = type(default)
+        ok = (isinstance(v, bool) if kind is bool else _number(v) if kind is float else
+              isinstance(v, int) and not isinstance(v, bool) if kind is int else isinstance(v, kind))
+        if not ok:
+            want = {bool: "True or False", float: "a number", int: "an integer", str: "a string",
+                    dict: "a dict", list: "a list"}[kind]
+            raise ConfigError(f"{k}: must be {want}, got {v!r}")
     for k in ("batch_size", "grad_accum", "block_size", "log_interval", "ckpt_interval", "eval_tokens"):
         if not _positive_int(cfg[k]):
             raise ConfigError(f"{k}: must be a positive integer, got {cfg[k]!r}")
-    if not isinstance(cfg["vocab_size"], int) or cfg["vocab_size"] < 0:
-        raise ConfigError(f"vocab_size: must be 0 (the data's) or a positive integer, got {cfg['vocab_size']!r}")
-    for k in ("lr_max", "lr_min"):
-        if not isinstance(cfg[k], (int, float)) or cfg[k] < 0:
+    for k in ("eval_interval", "warmup_steps", "vocab_size"):
+        if cfg[k] < 0:
+            raise ConfigError(f"{k}: must be 0 or a positive integer, got {cfg[k]!r}")
+    for k in ("lr_max", "lr_min", "weight_decay", "grad_clip"):
+        if cfg[k] < 0:
             raise ConfigError(f"{k}: must be a number >= 0, got {cfg[k]!r}")
+    if cfg["lr_min"] > cfg["lr_max"]:
+        raise ConfigError(f"lr_min: {cfg['lr_min']} is above lr_max {cfg['lr_max']}; the decays end at lr_min")
+    if len(cfg["betas"]) != 2 or not all(_number(b) and 0 <= b < 1 for b in cfg["betas"]):
+        raise ConfigError(f"betas: give two numbers in [0, 1), e.g. [0.9, 0.95], got {cfg['betas']!r}")
+    if not 0 <= cfg["seed"] < 2 ** 63:
+        raise ConfigError(f"seed: must be an integer in [0, 2**63), got {cfg['seed']!r}")
+    choices = {"dtype": ("auto", "float32", "bfloat16"), "kernels": ("auto", "torch", "triton")}
+    for k, allowed in choices.items():
+        if cfg[k] not in allowed:
+            raise ConfigError(f"{k}: unknown value {cfg[k]!r}; use one of {', '.join(allowed)}")
+    dev = cfg["device"]
+    if not (dev in ("auto", "cpu", "cuda") or dev.startswith("cuda:") and dev[5:].isdigit()):
+        raise ConfigError(f"device: unknown device {dev!r}; use auto, cpu, cuda or cuda:N")
+    for k in ("run_name", "method", "out_dir", "data_dir"):
+        if not cfg[k].strip() or "\n" in cfg[k]:
+            raise ConfigError(f"{k}: must be a non-empty one-line string, got {cfg[k]!r}")
+    parts = cfg["run_name"].split("/")
+    if cfg["run_name"].startswith("/") or any(p in ("", ".", "..") or p.startswith(".") for p in parts):
+        raise ConfigError(f"run_name: {cfg['run_name']!r} must be a relative path below out_dir without '.', '..' or hidden parts")
+    presets, fields = _model_schema()
+    if cfg["model"] not in presets:
+        raise ConfigError(f"model: unknown preset {cfg['model']!r}; use one of {', '.join(presets)} (and model_args to change it)")
+    for k, v in cfg["model_args"].items():
+        if k not in fields or k in ("vocab_size", "block_size"):
+            raise ConfigError(f"model_args.{k}: unknown model setting; use {', '.join(f for f in fields if f not in ('vocab_size', 'block_size'))}")
+        if fields[k] == "bool" and not isinstance(v, bool) or fields[k] == "float" and not (_number(v) and v > 0) \
+                or fields[k] == "int" and not (isinstance(v, int) and not isinstance(v, bool) and v >= (0 if k == "d_ff" else 1)):
+            raise ConfigError(f"model_args.{k}: must be {'True or False' if fields[k] == 'bool' else 'a positive ' + fields[k]}, got {v!r}")
+    m = {**dict(zip(("n_head", "n_kv_head", "d_model"), (None, None, None))), **cfg["model_args"]}
+    if m["n_head"] and m["d_model"] and m["d_model"] % m["n_head"]:
+        raise ConfigError(f"model_args.d_model: {m['d_model']} is not a multiple of n_head {m['n_head']}")
+    if m["n_head"] and m["n_kv_head"] and m["n_head"] % m["n_kv_head"]:
+        raise ConfigError(f"model_args.n_kv_head: n_head {m['n_head']} is not a multiple of it ({m['n_kv_head']})")
     if not isinstance(cfg["budget"], dict) or not cfg["budget"]:
         raise ConfigError("budget: give a dict {language: train tokens}")
     for lang, n in cfg["budget"].items():
@@ -134,6 +210,22 @@ def validate(cfg):
         for lang in parts:
             if lang not in cfg["budget"]:
                 raise ConfigError(f"{where}: unknown language '{lang}'; languages of this run (budget): {', '.join(cfg['budget'])}")
+        for k in ("lr_from", "lr_to"):
+            if k in st and not (_number(st[k]) and st[k] >= 0):
+                raise ConfigError(f"{where}.{k}: must be a number >= 0, got {st[k]!r}")
+    for k in ("hrl", "lrl"):  # a one-language run (a test, an ablation) needs only one of them
+        if cfg[k] not in cfg["budget"] and (len(cfg["budget"]) > 1 or cfg["hrl" if k == "lrl" else "lrl"] not in cfg["budget"]):
+            raise ConfigError(f"{k}: '{cfg[k]}' is not a language of this run; budget has {', '.join(cfg['budget'])}")
+
+
+def check_device(cfg):
+    """A device that is not there is bad input too (torch is loaded only to ask)."""
+    if cfg["device"].startswith("cuda"):
+        import torch
+        n = torch.cuda.device_count()
+        idx = int(cfg["device"][5:] or 0) if ":" in cfg["device"] else 0
+        if idx >= n:
+            raise ConfigError(f"device: {cfg['device']} asked, this machine has {n} CUDA device(s); use device=auto or cpu")
 
 
 def build_plan(cfg, world_size=1):
@@ -220,6 +312,12 @@ def check_data(cfg, manifest):
         have = manifest["languages"][lang]["train"]["tokens"]
         if n > have:
             raise ConfigError(f"budget.{lang}: {n:,} tokens asked, {cfg['data_dir']} has {have:,}; lower it or prepare more (max_tokens)")
+        if n < cfg["block_size"] + 1:
+            raise ConfigError(f"budget.{lang}: {n:,} tokens hold no window of block_size+1={cfg['block_size'] + 1}; raise it or lower block_size")
+        val = manifest["languages"][lang]["val"]["tokens"]
+        if val < cfg["block_size"] + 1:
+            raise ConfigError(f"block_size: {cfg['block_size']} is longer than {lang}'s validation data ({val:,} tokens in "
+                              f"{cfg['data_dir']}); lower block_size, or prepare a data_dir with a larger val_tokens")
 
 
 # ----------------------------------------------------------------------------- run directory
@@ -231,34 +329,155 @@ def code_version():
             "files_sha256": files}
 
 
-def prepare_run_dir(cfg, flags, master=True):
-    """-> 'new' | 'resume' | 'done'. Never deletes what a user made: --overwrite moves it aside.
-    Under DDP only rank 0 checks and moves; the others follow what it will find."""
+def _differences(old, new):
+    """{key: (old, new)} between two resolved configs; a key an older run did not have counts
+    as unchanged while it holds its default."""
+    new = json.loads(json.dumps(new))
+    return {k: (old.get(k, DEFAULTS.get(k)), new.get(k)) for k in sorted(set(old) | set(new))
+            if old.get(k, DEFAULTS.get(k)) != new.get(k)}
+
+
+def _allowed(flags):
+    allow = flags["allow"]
+    if allow is False:
+        return set()
+    keys = {k.strip() for k in str(allow).split(",") if k.strip()} if allow is not True else set()
+    if not flags["resume"] or not keys:
+        raise ConfigError("--allow: give --resume --allow=KEY[,KEY] (keys a resumed run may change: "
+                          f"{', '.join(RESUME_ALLOWED)})")
+    bad = sorted(keys - set(RESUME_ALLOWED))
+    if bad:
+        raise ConfigError(f"--allow: {bad[0]} cannot change in a resumed run (it changes the plan, data or model); "
+                          f"allowed: {', '.join(RESUME_ALLOWED)}. Start a new run instead")
+    return keys
+
+
+def check_tracking(cfg):
+    """Tracking is optional: its package is needed only when it is switched on."""
+    import importlib.util
+    for key, mod, pkg in (("wandb_log", "wandb", "wandb"), ("tensorboard", "tensorboard", "tensorboard")):
+        if cfg[key] and importlib.util.find_spec(mod) is None:
+            raise ConfigError(f"{key}: the {pkg} package is not installed; `.venv/bin/python -m pip install {pkg}`, or set {key}=False")
+
+
+def tracker(cfg, rd):
+    """A function that mirrors each metrics.jsonl record to W&B and/or TensorBoard (nested
+    dicts flattened to train_loss/en), or None when both are off. Imported only when on."""
+    sinks = []
+    if cfg["wandb_log"]:
+        import hashlib
+
+        import wandb
+        run_id = hashlib.sha1(os.path.abspath(rd).encode()).hexdigest()[:16]  # a resumed run continues its W&B run
+        wandb.init(project=cfg["wandb_project"], name=cfg["run_name"], id=run_id, resume="allow", config=cfg, dir=rd)
+        sinks.append(lambda rec, step: wandb.log(rec, step=step))
+    if cfg["tensorboard"]:
+        from torch.utils.tensorboard import SummaryWriter
+        tb = SummaryWriter(os.path.join(rd, "tensorboard"))
+        sinks.append(lambda rec, step: ([tb.add_scalar(k, v, step) for k, v in rec.items()], tb.flush()))
+    if not sinks:
+        return None
+
+    def flat(rec, prefix=""):
+        out = {}
+        for k, v in rec.items():
+            if isinstance(v, dict):
+                out.update(flat(v, f"{prefix}{k}/"))
+            elif isinstance(v, (int, float)) and not isinstance(v, bool) and k != "step":
+                out[prefix + k] = v
+        return out
+    return lambda rec: [sink(flat(rec), rec["step"]) for sink in sinks]
+
+
+def environment():
+    """What else a run's numbers depend on: Python, CUDA, every installed package's version,
+    and the working directory that relative paths (data_dir) are relative to."""
+    import importlib.metadata
+    import platform
+
+    import torch
+    return {"python": platform.python_version(), "cuda": torch.version.cuda, "cwd": os.getcwd(),
+            "cudnn": torch.backends.cudnn.version() if torch.cuda.is_available() else None, "platform": platform.platform(),
+            "packages": dict(sorted((d.metadata["Name"], d.version) for d in importlib.metadata.distributions() if d.metadata["Name"]))}
+
+
+def _lock_path(cfg):
     rd = os.path.join(cfg["out_dir"], cfg["run_name"])
+    return os.path.join(os.path.dirname(rd), f".{os.path.basename(rd)}.lock")
+
+
+def prepare_run_dir(cfg, flags, manifest, master=True):
+    """-> 'new' | 'resume' | 'done'. Never deletes what a user made: --overwrite moves it aside.
+    Rank 0 locks the run dir for as long as it trains (a second process gets one line), checks
+    a resumed run against its config.json (settings, data) and moves; the others follow."""
+    rd = os.path.join(cfg["out_dir"], cfg["run_name"])
+    allowed = _allowed(flags)
     if not master:
         if flags["resume"] and os.path.isfile(os.path.join(rd, "summary.json")):
             return "done"
         return "resume" if flags["resume"] and os.path.isfile(os.path.join(rd, "ckpt.pt")) else "new"
+    lock(_lock_path(cfg), f"run_name: {rd}", "wait for it to finish, or pick another run_name")
+    for leftover in glob.glob(os.path.join(glob.escape(rd), "*.json*.tmp[0-9]*")):  # killed writes; we hold the lock
+        os.remove(leftover)
     if not os.path.exists(rd):
         return "new"
     if flags["resume"]:
-        if os.path.isfile(os.path.join(rd, "summary.json")):
-            return "done"
         saved = os.path.join(rd, "config.json")
+        fix = f"move {rd} aside and start again (--overwrite)"
         if os.path.isfile(saved):
-            with open(saved) as f:
-                old = json.load(f)["config"]
-            new = json.loads(json.dumps(cfg))
-            for k in sorted(set(old) | set(new)):
-                if old.get(k) != new.get(k):
-                    raise ConfigError(f"{k}: {rd} started with {k}={old.get(k)!r}; a resumed run keeps its config (or use --overwrite)")
+            rec = read_json(saved, fix)
+            if not isinstance(rec, dict) or not isinstance(rec.get("config"), dict):
+                raise ConfigError(f"{saved}: not a run record (no 'config'); {fix}")
+            diff = _differences(rec["config"], cfg)
+            done = os.path.isfile(os.path.join(rd, "summary.json"))
+            for k, (was, now) in diff.items():
+                if done or k not in allowed:
+                    hint = (f"; or continue it with --allow={k} (recorded in config.json)" if k in RESUME_ALLOWED and not done
+                            else "" if not done else "; it is finished, so nothing can change: use another run_name")
+                    raise ConfigError(f"{k}: {rd} {'ran' if done else 'started'} with {k}={was!r}, not {now!r}; a resumed run keeps "
+                                      f"its config (or use --overwrite){hint}")
+            started = rec.get("data_manifest", {}).get("sha256")
+            if started and manifest is not None and started != manifest["sha256"]:
+                raise ConfigError(f"data_dir: {cfg['data_dir']} changed since {rd} started (manifest sha256 {manifest['sha256'][:12]}, "
+                                  f"the run's {started[:12]}); resume needs the same data: prepare into another data_dir, or --overwrite")
+            if done:
+                return "done"
+            if diff and os.path.isfile(os.path.join(rd, "ckpt.pt")):
+                rec["config"] = json.loads(json.dumps(cfg))
+                rec.setdefault("resumes", []).append({"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "argv": sys.argv,
+                                                      "changed": {k: {"from": a, "to": b} for k, (a, b) in diff.items()}})
+                atomic_write(saved, lambda f: json.dump(rec, f, indent=1), mode="w")
+                print(f"resuming with changed settings (recorded in {saved}): " + ", ".join(f"{k} {a!r} -> {b!r}" for k, (a, b) in diff.items()))
+        elif os.path.isfile(os.path.join(rd, "summary.json")):
+            return "done"
+        if os.path.isfile(os.path.join(rd, "metrics.jsonl")):
+            _check_metrics(os.path.join(rd, "metrics.jsonl"), fix)
         return "resume" if os.path.isfile(os.path.join(rd, "ckpt.pt")) else "new"
     if flags["overwrite"]:
         aside = f"{rd}.old-{time.strftime('%Y%m%d-%H%M%S')}"
+        n = 1
+        while os.path.exists(aside):  # a second --overwrite in the same second keeps both old ones
+            aside, n = f"{rd}.old-{time.strftime('%Y%m%d-%H%M%S')}-{n}", n + 1
         os.rename(rd, aside)
         print(f"moved the existing {rd} to {aside}")
         return "new"
     raise ConfigError(f"run_name: {rd} exists; pass --resume to continue it, or --overwrite to start again (the old one is kept aside)")
+
+
+def _check_metrics(path, fix):
+    """metrics.jsonl of a run to resume: every line a JSON object. A last line torn by a kill
+    (no newline after it) lies after the checkpoint, so it is dropped and written again."""
+    with open(path, "rb") as f:
+        lines = f.read().split(b"\n")
+    for i, ln in enumerate(lines[:-1]):
+        try:
+            ok = not ln.strip() or isinstance(json.loads(ln), dict)
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ConfigError(f"{path}: line {i + 1} is not a JSON object (truncated or edited); {fix}")
+    if lines[-1].strip():
+        atomic_write(path, lambda f: f.write(b"\n".join(lines[:-1]) + b"\n" if len(lines) > 1 else b""))
 
 
 # ----------------------------------------------------------------------------- evaluation
@@ -356,7 +575,8 @@ def train(cfg, flags, plan, manifest, mode):
                    "data_manifest": {"path": os.path.join(d, "manifest.json"), "sha256": manifest["sha256"]},
                    "tokenizer": {k: manifest["tokenizer"][k] for k in ("variant", "n_vocab", "vocab_size", "sample_bytes_per_language", "sha256")},
                    "torch": torch.__version__, "device": torch.cuda.get_device_name(dev) if dev.startswith("cuda") else "cpu",
-                   "params": raw.num_params(), "vocab_size": vocab, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+                   "params": raw.num_params(), "vocab_size": vocab, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                   **environment()}
             atomic_write(os.path.join(rd, "config.json"), lambda f: json.dump(rec, f, indent=1), mode="w")
             open(metrics_path, "w").close()
         else:  # drop what was logged after the checkpoint: those steps run again
@@ -370,10 +590,13 @@ def train(cfg, flags, plan, manifest, mode):
     peak = next((v for k, v in PEAK_FLOPS.items() if dev.startswith("cuda") and k in torch.cuda.get_device_name(dev)), None)
     flops_tok = raw.flops_per_token(cfg["block_size"])
 
+    track = tracker(cfg, rd) if master else None  # optional W&B / TensorBoard mirrors of metrics.jsonl
+
     def write(rec):
         if master:
             log.write(json.dumps(rec) + "\n")
             log.flush()
+            track and track(rec)
 
     B, A = cfg["batch_size"], cfg["grad_accum"]
     acc = {lang: [0.0, 0] for lang in streams}  # loss sum, token count since the last log
@@ -468,12 +691,19 @@ def stage_of(step, plan):
 
 
 def main(argv):
-    pos, over = parse_args(argv)
-    flags = {f: bool(over.pop(f, False)) for f in FLAGS}
-    if len(pos) != 1:
-        print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
-        return 2
+    """Everything a user can get wrong is checked here, before a step runs or a file is
+    written: one line naming the field, exit code 2."""
     try:
+        pos, over = parse_args(argv)
+        if over.pop("help", False):
+            print(help_text(os.path.abspath(__file__), __doc__))
+            return 0
+        flags = {f: over.pop(f, False) for f in FLAGS}
+        for f in ("dry_run", "resume", "overwrite"):
+            if not isinstance(flags[f], bool):
+                raise ConfigError(f"--{f}: a flag takes no value, got --{f}={flags[f]!r}")
+        if len(pos) != 1:
+            raise ConfigError(f"config: give one config file, got {len(pos)}; usage: " + __doc__.strip().splitlines()[2].strip())
         if flags["resume"] and flags["overwrite"]:
             raise ConfigError("--resume and --overwrite: pick one")
         cfg = resolve_config(pos[0], over)
@@ -491,16 +721,20 @@ def main(argv):
         for lang in cfg["budget"]:
             for split in ("train", "val"):
                 data.load_split(cfg["data_dir"], manifest, lang, split)
-        mode = prepare_run_dir(cfg, flags, master=int(os.environ.get("RANK", "0")) == 0)
+        check_device(cfg)
+        check_tracking(cfg)
     except ConfigError as e:
         fail(e)
-    if mode == "done":
-        print(f"{os.path.join(cfg['out_dir'], cfg['run_name'])} already finished (summary.json); nothing to do")
-        return 0
-    try:
+    try:  # the run dir stays locked until this process is done with it
+        mode = prepare_run_dir(cfg, flags, manifest, master=int(os.environ.get("RANK", "0")) == 0)
+        if mode == "done":
+            print(f"{os.path.join(cfg['out_dir'], cfg['run_name'])} already finished (summary.json); nothing to do")
+            return 0
         train(cfg, flags, plan, manifest, mode)
-    except ConfigError as e:  # found while loading a checkpoint, before any step
+    except ConfigError as e:  # found while checking the run dir or loading a checkpoint, before any step
         fail(e)
+    finally:
+        unlock(_lock_path(cfg))
     return 0
 
 

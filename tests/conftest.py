@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import threading
+import urllib.parse
 
 import pytest
 
@@ -108,25 +109,64 @@ eval_tokens = 500
 
 # ----------------------------------------------------------------------------- a local Hub
 class HubHandler(http.server.BaseHTTPRequestHandler):
-    """Files in the Hub's URL layout: the tree API and resolve/ with HTTP Range. Faults:
-    `fail_next` requests answer 503; `drop_next` responses send only part of their body
-    and close the connection. Counts the body bytes it sent."""
+    """The Hub where it matters, on 127.0.0.1: a non-recursive tree API answered in pages of
+    `page_size` (Link: rel="next"), and resolve/ that redirects to a second server (the CDN, on
+    another port) which serves HTTP ranges and refuses any request that carries an
+    Authorization header, as a CDN's signed URL does. `private` repos answer 401 without the
+    token `token`. Faults: `fail_next` requests answer 503; `drop_next` responses send only
+    part of their body and close the connection. Counts the body bytes it sent."""
     files, sent, fail_next, drop_next = {}, [0], [0], [0]
+    page_size, private, token, auth_seen, cdn_port = [2], set(), "hf_secret", [], [0]
 
     def log_message(self, *a):
         pass
 
     def do_GET(self):
+        url = urllib.parse.urlsplit(self.path)
+        auth = self.headers.get("Authorization")
+        if self.server.server_address[1] == self.cdn_port[0]:
+            if auth:  # the token must never leave the Hub
+                return self._send(400, b"Authorization header not allowed here", {})
+            return self._serve_file(urllib.parse.unquote(url.path[len("/cdn/"):]))
+        self.auth_seen.append(auth)
         if self.fail_next[0] > 0:
             self.fail_next[0] -= 1
             return self._send(503, b"busy", {})
-        if self.path.startswith("/api/datasets/"):
-            repo, _, rest = self.path[len("/api/datasets/"):].partition("/tree/main")
-            entries = [{"type": "file", "path": p, "size": len(b)} for (r, p), b in self.files.items()
-                       if r == repo and p.startswith(rest.strip("/"))]
-            return self._send(200, json.dumps(entries).encode(), {})
-        repo, _, path = self.path[len("/datasets/"):].partition("/resolve/main/")
-        blob = self.files.get((repo, path))
+        for prefix in ("/api/datasets/", "/datasets/"):
+            if url.path.startswith(prefix):
+                repo = "/".join(url.path[len(prefix):].split("/")[:2])
+                if repo in self.private and auth != f"Bearer {self.token}":
+                    return self._send(401, b'{"error": "Invalid credentials"}', {"X-Error-Code": "RepoNotFound"})
+        if url.path.startswith("/api/datasets/"):
+            repo, _, rest = url.path[len("/api/datasets/"):].partition("/tree/main")
+            folder = urllib.parse.unquote(rest).strip("/")
+            under = [p for (r, p) in self.files if r == repo and (p.startswith(folder + "/") or not folder)]
+            if not any(r == repo for r, _ in self.files):
+                return self._send(404, b'{"error": "Repository not found"}', {"X-Error-Code": "RepoNotFound"})
+            children = sorted({p[len(folder) + 1 if folder else 0:].split("/")[0] for p in under})
+            entries = []
+            for c in children:
+                full = f"{folder}/{c}" if folder else c
+                blob = self.files.get((repo, full))
+                entries.append({"type": "file", "oid": "0" * 40, "path": full, "size": len(blob)} if blob is not None
+                               else {"type": "directory", "oid": "0" * 40, "path": full})
+            q = urllib.parse.parse_qs(url.query)
+            start = int(q.get("cursor", ["0"])[0])
+            page = entries[start:start + self.page_size[0]]
+            headers = {}
+            if start + self.page_size[0] < len(entries):
+                q["cursor"] = [str(start + self.page_size[0])]
+                nxt = f"http://{self.headers['Host']}{url.path}?{urllib.parse.urlencode(q, doseq=True)}"
+                headers["Link"] = f'<{nxt}>; rel="next"'
+            return self._send(200, json.dumps(page).encode(), headers)
+        repo, _, path = url.path[len("/datasets/"):].partition("/resolve/main/")
+        if (repo, urllib.parse.unquote(path)) not in self.files:
+            return self._send(404, b"not found", {"X-Error-Code": "EntryNotFound"})
+        self._send(302, b"", {"Location": f"http://127.0.0.1:{self.cdn_port[0]}/cdn/{repo}/{path}"})
+
+    def _serve_file(self, key):
+        repo = "/".join(key.split("/")[:2])
+        blob = self.files.get((repo, key[len(repo) + 1:]))
         if blob is None:
             return self._send(404, b"not found", {})
         a, b = 0, len(blob) - 1
@@ -150,10 +190,16 @@ class HubHandler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def hub(monkeypatch):
-    """A local Hub on 127.0.0.1; any other connection attempt fails the test."""
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), HubHandler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{srv.server_address[1]}")
+    """A local Hub and its CDN on 127.0.0.1; any other connection attempt fails the test."""
+    servers = [http.server.ThreadingHTTPServer(("127.0.0.1", 0), HubHandler) for _ in range(2)]
+    for srv in servers:
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+    HubHandler.cdn_port[0] = servers[1].server_address[1]
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{servers[0].server_address[1]}")
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    from huggingface_hub import constants
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", os.path.join(ROOT, "tests", "no-such-login-file"))  # no real login
     import sources
     monkeypatch.setattr(sources, "HUB_BACKOFF_S", 0.001)
     real = socket.create_connection
@@ -163,8 +209,10 @@ def hub(monkeypatch):
         return real(addr, *a, **kw)
     monkeypatch.setattr(socket, "create_connection", guarded)
     HubHandler.files, HubHandler.sent[0], HubHandler.fail_next[0], HubHandler.drop_next[0] = {}, 0, 0, 0
+    HubHandler.page_size[0], HubHandler.private, HubHandler.auth_seen[:] = 2, set(), []
     yield HubHandler
-    srv.shutdown()
+    for srv in servers:
+        srv.shutdown()
 
 
 def parquet_bytes(texts, row_group_size):

@@ -1,9 +1,15 @@
 """sources.py: local formats, record skipping, the prefix-stable block shuffle, and the Hub
-path against a local server in the Hub's URL layout (127.0.0.1 only) that can drop
-connections part-way, fail requests, and serve a corrupt file."""
+(through huggingface_hub) against a local server on 127.0.0.1 that behaves like the Hub where it
+matters: a paginated non-recursive tree, resolve redirecting to a CDN on another port that
+refuses an Authorization header, range reads, private repos, dropped connections, failed
+requests and corrupt files."""
 import gzip
 import json
+import os
 import random
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -90,8 +96,81 @@ def test_corrupt_files_are_named(hub, name, blob):
         list(sources.iter_records("hf", [f"org/c:d/{name}"]))
 
 
-def test_hub_unreachable_is_a_config_error(monkeypatch):
+def _cfg(spec):
+    return {"local_dir": "", "languages": {"en": spec}, "hf_revision": "main"}
+
+
+def test_hub_listing_follows_pages_and_does_not_descend(hub):
+    hub.files = {("org/ds", f"d/{i:03d}.parquet"): parquet_bytes([f"t{i}"], 1) for i in range(7)}
+    hub.files[("org/ds", "d/sub/deeper.parquet")] = parquet_bytes(["x"], 1)  # a folder: not listed
+    hub.files[("org/ds", "d/README.md")] = b"# not data"
+    hub.page_size[0] = 2  # 9 entries: 5 pages
+    kind, _, files = sources.resolve_source("en", _cfg("hf:org/ds:d"))
+    assert files == [f"org/ds:d/{i:03d}.parquet" for i in range(7)]
+    assert [t for t in sources.iter_documents(kind, files)] == [f"t{i}" for i in range(7)]
+
+
+def test_hub_token_goes_to_the_hub_and_never_to_the_cdn(hub, monkeypatch):
+    texts = _texts(50)
+    hub.files = {("org/private", "d/x.parquet"): parquet_bytes(texts, 10)}
+    hub.private = {"org/private"}
+    # without a token: one line naming the dataset and the fix
+    with pytest.raises(ConfigError, match=r"cannot list hf:org/private:d .*HTTP 401.*hf auth login"):
+        sources.resolve_source("en", _cfg("hf:org/private:d"))
+    monkeypatch.setenv("HF_TOKEN", hub.token)
+    hub.auth_seen.clear()
+    kind, _, files = sources.resolve_source("en", _cfg("hf:org/private:d"))
+    # the CDN answers 400 to any request with an Authorization header, so reading proves it was dropped
+    assert list(sources.iter_documents(kind, files)) == texts
+    assert hub.auth_seen and all(a == f"Bearer {hub.token}" for a in hub.auth_seen)
+
+
+def test_hub_token_from_the_login_file(hub, monkeypatch, tmp_path):
+    from huggingface_hub import constants
+    hub.files = {("org/private", "d/x.jsonl"): b'{"text": "secret"}\n'}
+    hub.private = {"org/private"}
+    (tmp_path / "token").write_text(hub.token)
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "token"))
+    kind, _, files = sources.resolve_source("en", _cfg("hf:org/private:d"))
+    assert list(sources.iter_documents(kind, files)) == ["secret"]
+
+
+def test_hub_missing_things_are_one_line(hub):
+    hub.files = {("org/ds", "d/x.jsonl"): b'{"text": "a"}\n'}
+    with pytest.raises(ConfigError, match=r"cannot list hf:org/nope:d .*HTTP 404.*check the name"):
+        sources.resolve_source("en", _cfg("hf:org/nope:d"))
+    with pytest.raises(ConfigError, match="holds no .parquet/.jsonl files"):
+        sources.resolve_source("en", _cfg("hf:org/ds:empty"))
+    with pytest.raises(ConfigError, match=r"cannot read org/ds:d/gone.jsonl .*HTTP 404"):
+        list(sources.iter_records("hf", ["org/ds:d/gone.jsonl"]))
+
+
+def test_hub_offline_and_unreachable_fail_at_once(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ConfigError, match="HF_HUB_OFFLINE is set; without network, use local files: `make quickstart DATA=dir`"):
+        sources.resolve_source("en", _cfg("hf:org/x:y"))
+    monkeypatch.delenv("HF_HUB_OFFLINE")
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # discard port: refused
-    monkeypatch.setattr(sources, "HUB_BACKOFF_S", 0.001)
-    with pytest.raises(ConfigError, match="languages: cannot list hf:org/x:y"):
-        sources.resolve_source("en", {"local_dir": "", "languages": {"en": "hf:org/x:y"}, "hf_revision": "main"})
+    t0 = time.time()
+    with pytest.raises(ConfigError, match="languages: cannot reach the Hugging Face Hub at http://127.0.0.1:9 .*make quickstart DATA=dir"):
+        sources.resolve_source("en", _cfg("hf:org/x:y"))
+    assert time.time() - t0 < 2
+
+
+def test_quickstart_data_without_network_is_one_line_in_seconds(tmp_path):
+    """The quickstart's data step with no Hub: exit 2 and one line saying what to do, quickly."""
+    env = dict(os.environ, HF_ENDPOINT="http://127.0.0.1:9")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    t0 = time.time()
+    r = subprocess.run([sys.executable, os.path.join(root, "data.py"), "prepare", os.path.join(root, "config/quickstart/data.py"),
+                        f"--data_dir={tmp_path / 'd'}"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+    took = time.time() - t0
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "make quickstart DATA=dir" in r.stderr and took < 10
+    assert not os.path.exists(tmp_path / "d")
+
+
+def test_jsonl_text_must_be_a_string(tmp_path):
+    (tmp_path / "en.jsonl").write_text('{"text": "fine"}\n{"text": 42}\n')
+    with pytest.raises(ConfigError, match=r"record 2: 'text' is int, not a string"):
+        list(sources.iter_records("local", [str(tmp_path / "en.jsonl")]))

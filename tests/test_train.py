@@ -200,7 +200,7 @@ def test_run_directory_and_existing_run(tmp_path, prepared):
     aside = glob.glob(str(tmp_path / "runs" / "t.old-*"))
     assert len(aside) == 1 and os.path.isfile(os.path.join(aside[0], "summary.json"))
     r = run("train.py", cfg, "--resume", "--lr_max=1e-2")
-    assert r.returncode == 0  # finished: nothing to compare
+    assert r.returncode == 2 and r.stderr.startswith("error: lr_max:") and "finished" in r.stderr  # never a stale reuse
     os.remove(rd / "summary.json")
     r = run("train.py", cfg, "--resume", "--lr_max=1e-2")
     assert r.returncode == 2 and r.stderr.startswith("error: lr_max:") and "keeps its config" in r.stderr
