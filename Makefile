@@ -10,6 +10,8 @@ SEEDS   ?= 1337
 QS_HRL  ?= 200000 800000
 SM_HRL  ?= 60000 120000
 QS_METHODS := lrl_only joint scalex
+# Sizes and seeds are whole numbers: a typo stops make at once, in one line (exit 2).
+$(foreach v,QS_HRL SM_HRL SEEDS,$(if $(shell echo '$($(v))' | grep -E '[^0-9 ]|^ *$$'),$(error $(v): give whole numbers separated by spaces, e.g. $(v)="60000 120000"; got "$($(v))")))
 ALL_METHODS := lrl_only joint scalex seq_hrl_lrl seq_lrl_hrl fixed_mix
 
 # bench runs where a GPU is; there the system python3 already has torch and triton.
@@ -18,9 +20,11 @@ BENCH_PY ?= $(if $(wildcard .venv/installed),$(PY),python3)
 .PHONY: transform disjoint venv data quickstart quickstart-all smoke test report dry-run bench bench-data clean-venv
 .DEFAULT_GOAL := help
 
+# This help: the header above, then every target with the first line of the comment over it.
 help:
-	@sed -n '1,6p' Makefile | sed 's/^# \{0,1\}//'
-	@echo "targets: venv data quickstart quickstart-all qs-METHOD smoke test report dry-run bench bench-data disjoint transform"
+	@awk '!/^#/ {exit} {sub(/^# ?/, ""); print}' Makefile
+	@echo; echo "targets:"
+	@awk '/^#/ {if (c == "") c = substr($$0, 3); next} /^[a-z][a-zA-Z%-]*:/ {split($$0, t, ":"); if (c == "") print "  " t[1]; else printf "  %-15s %s\n", t[1], c} {c = ""}' Makefile
 
 venv: .venv/installed
 .venv/installed: requirements.txt

@@ -375,7 +375,7 @@ def _prepare_train(cfg, lang, source, tok, tok_hash, d, lp, save, log):
     docs = ((b, o, t) for b, o, t in _stream(cfg, lang, source, (r["block"], r["offset"]), counts) if _doc_hash(t) not in val_hashes)
     new_writer = lambda: ShardWriter(os.path.join(d, lang, f"train-{len(lp['shards']):05d}.bin"), tok.n_vocab, tok_hash)
     writer = new_writer()
-    bar = progress(total=want, initial=done, unit="tok", desc=f"{lang} tokenising")
+    bar = progress(total=want, initial=done, unit="tok", desc=f"{lang} {'transforming and ' if source[0] == 'derived' else ''}tokenising")
     t0, bytes0 = time.time(), lp["text_bytes"]
     drop = r["drop"]  # tokens of the first document that earlier shards already hold
 
@@ -490,7 +490,9 @@ def _prepare_locked(cfg, d, langs, sources, log):
             log(f"training BPE ({cfg['tokenizer']}, vocab {cfg['vocab_size']}) on "
                 f"{sum(len(t.encode()) for v in samples.values() for t in v) / 1e6:.1f} MB, at most "
                 f"{cfg['tokenizer_sample_bytes'] / 1e6:.1f} MB per language")
+        t_bpe = time.time()
         prog["tokenizer"], prog["languages"] = build_tokenizer(cfg, samples, d), {}  # shards of another tokenizer are void
+        log(f"tokenizer ready in {time.time() - t_bpe:.1f}s")
         save()
     tok, tok_hash = load_tokenizer(d), prog["tokenizer"]
 

@@ -1,8 +1,9 @@
 """
 Evaluate checkpoints and report runs.
 
-    python eval.py runs/quickstart/scalex-en1200000        per-language val loss and bits/byte
+    python eval.py runs/quickstart/scalex-en200000-s1337   per-language val loss and bits/byte
     python eval.py report runs/quickstart                  table (report.md) + plot (report.png)
+    python eval.py --help
 
 The report is the paper's central comparison: low-resource bits-per-byte against the
 high-resource budget, one line per method. Runs with the same method and budget but other
@@ -12,7 +13,7 @@ import os
 import sys
 
 import data
-from configurator import ConfigError, fail, parse_args
+from configurator import ConfigError, fail, parse_args, read_json
 
 
 def evaluate_checkpoint(path, max_tokens=None):
@@ -26,7 +27,7 @@ def evaluate_checkpoint(path, max_tokens=None):
     if not os.path.isfile(ckpt):
         raise ConfigError(f"checkpoint: no file {ckpt}")
     ck = torch.load(ckpt, map_location="cpu", weights_only=False)
-    cfg = ck["config"]
+    cfg = dict(ck["config"], data_dir=find_data_dir(os.path.dirname(ckpt), ck["config"]))
     manifest = data.load_manifest(cfg["data_dir"])
     model = build_model(cfg["model"], ck["padded_vocab"], cfg["block_size"], **cfg["model_args"])
     model.load_state_dict(ck["model"])
@@ -38,9 +39,34 @@ def evaluate_checkpoint(path, max_tokens=None):
     return train.evaluate(model, val, token_bytes, cfg["block_size"], cfg["batch_size"], max_tokens or cfg["eval_tokens"], dev, autocast)
 
 
+def find_data_dir(run_dir, cfg):
+    """A run's data dir from wherever eval.py runs: a relative data_dir is relative to the
+    directory the run was started in (config.json's cwd, or the folder holding out_dir);
+    the one whose manifest hash the run recorded wins."""
+    d = cfg["data_dir"]
+    rec_path = os.path.join(run_dir, "config.json")
+    rec = read_json(rec_path, "the run record is damaged") if os.path.isfile(rec_path) else {}
+    parts = os.path.normpath(os.path.join(cfg["out_dir"], cfg["run_name"])).split(os.sep)
+    here = os.path.abspath(run_dir).split(os.sep)
+    roots = [os.getcwd(), rec.get("cwd")] + ([os.sep.join(here[:-len(parts)])] if here[-len(parts):] == parts else [])
+    found = [c for c in dict.fromkeys(os.path.join(r, d) for r in roots if r) if os.path.isfile(os.path.join(c, "manifest.json"))]
+    want = rec.get("data_manifest", {}).get("sha256")
+    for c in found:
+        if want is None or data.sha256_file(os.path.join(c, "manifest.json")) == want:
+            return c
+    if found:
+        raise ConfigError(f"data_dir: {found[0]} is not the data {run_dir} was trained on (its manifest changed since); "
+                          f"prepare it again with the run's data config")
+    raise ConfigError(f"data_dir: cannot find the run's data '{d}' from here; run eval.py in the directory the run was "
+                      f"trained in ({rec.get('cwd', 'unknown')})")
+
+
 def main(argv):
-    pos, over = parse_args(argv)
     try:
+        pos, over = parse_args(argv)
+        if over.get("help"):
+            print(__doc__.strip())
+            return 0
         if len(pos) == 2 and pos[0] == "report":
             import report
             table, md, png = report.report(pos[1], over.get("out"), over.get("plot"))

@@ -11,7 +11,7 @@ import json
 import math
 import os
 
-from configurator import ConfigError, atomic_write
+from configurator import ConfigError, atomic_write, read_json
 
 
 def load_summaries(root):
@@ -20,10 +20,9 @@ def load_summaries(root):
     for dirpath, dirs, files in sorted(os.walk(root)):
         dirs.sort()
         if "summary.json" in files:
-            with open(os.path.join(dirpath, "summary.json")) as f:
-                s = json.load(f)
-            with open(os.path.join(dirpath, "config.json")) as f:
-                s["seed"] = json.load(f)["config"]["seed"]
+            fix = f"move {dirpath} out of {root}, or run it again (train.py ... --overwrite)"
+            s = read_json(os.path.join(dirpath, "summary.json"), fix)
+            s["seed"] = read_json(os.path.join(dirpath, "config.json"), fix)["config"]["seed"]
             s["dir"] = dirpath
             out.append(s)
     return out

@@ -46,7 +46,8 @@ def train_bpe(texts, vocab_size):
     tok.pre_tokenizer = pre_tokenizers.Sequence([
         pre_tokenizers.Split(Regex(SPLIT_PATTERN), behavior="isolated"),
         pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size - 1, show_progress=False,
+    import sys
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size - 1, show_progress=sys.stderr.isatty(),  # logs: data.py's lines
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), special_tokens=[])
     tok.train_from_iterator(texts, trainer)
     dec = _byte_decoder()

@@ -25,8 +25,8 @@ import time
 import numpy as np
 
 import data
-from configurator import (ConfigError, atomic_write, fail, help_text, load_config, lock, parse_args, read_json, sha256_file,
-                          unlock)
+from configurator import (ConfigError, atomic_write, fail, help_text, load_config, lock, parse_args, progress, read_json,
+                          sha256_file, unlock)
 
 # -----------------------------------------------------------------------------
 # defaults (a config file overrides them; --key=value overrides both; unknown keys are errors)
@@ -516,7 +516,6 @@ def save_checkpoint(path, **state):
 def train(cfg, flags, plan, manifest, mode):
     import torch
     import torch.distributed as dist
-    from tqdm import tqdm
 
     import kernels
     from model import build_model
@@ -602,7 +601,7 @@ def train(cfg, flags, plan, manifest, mode):
     acc = {lang: [0.0, 0] for lang in streams}  # loss sum, token count since the last log
     t0, t_log, tokens_at_log = time.time(), time.time(), sum(tokens_seen.values())
     last_good = start
-    bar = tqdm(total=plan["total_steps"], initial=start, disable=not master or None, dynamic_ncols=True)
+    bar = progress(total=plan["total_steps"], initial=start, desc="train", unit="step", disable=not master)
     step = start
     for step in range(start, plan["total_steps"]):
         lr = lr_at(step, plan, cfg["warmup_steps"])
