@@ -40,3 +40,62 @@ def test_config_rejects_unknown_keys(tmp_path):
 def test_parse_args_literals():
     pos, over = configurator.parse_args(["c.py", "--a=3", "--b=1e-3", "--c={'en': 1}", "--d=hello", "--flag"])
     assert pos == ["c.py"] and over == {"a": 3, "b": 1e-3, "c": {"en": 1}, "d": "hello", "flag": True}
+
+
+def test_parse_args_refuses_what_would_silently_become_a_string():
+    with pytest.raises(ConfigError, match=r"--budget: cannot read \"\{'en': 1\" as a Python literal"):
+        configurator.parse_args(["--budget={'en': 1"])
+    with pytest.raises(ConfigError, match="not an option"):
+        configurator.parse_args(["--=1"])
+    assert configurator.parse_args(["-h"]) == ([], {"help": True})
+    assert configurator.parse_args(["--run_name=2024run"])[1] == {"run_name": "2024run"}  # plain text stays text
+
+
+def test_config_file_errors_name_the_line(tmp_path):
+    p = write_config(tmp_path / "c.py", "a = 1\nb = [1,\n")
+    with pytest.raises(ConfigError, match=rf"config: {p} line 2: .*fix the file"):
+        configurator.load_config(p, {}, DEF)
+    p = write_config(tmp_path / "c.py", "a = 1\nstages = {}['x']\n")
+    with pytest.raises(ConfigError, match=rf"config: {p} line 2 raised KeyError"):
+        configurator.load_config(p, {}, DEF)
+
+
+def test_read_json_names_a_torn_file(tmp_path):
+    (tmp_path / "x.json").write_text('{"a": [1, 2')
+    with pytest.raises(ConfigError, match=r"x.json: not valid JSON .*truncated or edited; do this"):
+        configurator.read_json(str(tmp_path / "x.json"), "do this")
+
+
+def test_help_reads_keys_defaults_and_comments(tmp_path):
+    src = tmp_path / "s.py"
+    src.write_text('"""doc"""\n# -----\n# defaults (x)\n# section\nalpha = 1   # the first\n# about beta,\n# on two lines\n'
+                   'beta = {"a": 2,\n        "b": 3}\nc, d = "x", 4  # shared\nDEFAULTS = {}\n')
+    out = configurator.help_text(str(src), "usage: s")
+    assert out.splitlines()[0] == "usage: s" and "  [section]" in out
+    assert '  --alpha=1\n      the first' in out
+    assert '  --beta={"a": 2, "b": 3}\n      about beta, on two lines' in out
+    assert '  --c="x"\n      shared' in out and '  --d=4\n      shared' in out
+
+
+def test_progress_in_logs_is_plain_lines(monkeypatch, capsys):
+    monkeypatch.setenv("SCALEX_PROGRESS_S", "0")
+    bar = configurator.progress(total=4, desc="train", unit="step")  # stdout is captured: not a terminal
+    for _ in range(4):
+        bar.update(1)
+    bar.set_postfix(loss="1.000")
+    bar.close()
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("train: 1/4 step (25%)") and lines[-1].startswith("train: 4/4 step (100%)")
+    assert "loss=1.000" in lines[-1] and "\r" not in "".join(lines)
+
+
+def test_lock_is_exclusive_across_open_files(tmp_path):
+    import fcntl
+    path = str(tmp_path / ".x.lock")
+    configurator.lock(path, "run_name: x", "wait")
+    with open(path) as f:
+        with pytest.raises(OSError):
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    configurator.unlock(path)
+    with open(path) as f:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free again
