@@ -429,3 +429,27 @@ def test_help_lists_every_key_with_default_and_comment(script, capsys):
         assert '--eval_interval=0\n      steps between per-language validations; 0: only at the end' in out
     code, out, _ = call(eval_mod.main, ["--help"], capsys)
     assert "eval.py" in out and "scalex-en200000-s1337" in out
+
+
+def test_validation_runs_before_torch_is_imported(env):
+    """Every train.py/data.py case above except the device check fails before torch loads:
+    one subprocess runs them all and checks sys.modules after each."""
+    cases = [[env["run_cfg"], *extra] for _, extra, msg in TRAIN if "cuda" not in msg]
+    cases += [["prepare", env["data_cfg"], *extra] for _, extra, _ in DATA]
+    code = f"""
+import io, json, sys, contextlib
+sys.path.insert(0, {ROOT!r})
+import train, data
+for argv in json.loads({json.dumps(json.dumps(cases))}):
+    main = data.main if argv[0] == "prepare" else train.main
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        try:
+            main(argv)
+        except SystemExit as e:
+            assert e.code == 2, (argv, e.code)
+    assert "torch" not in sys.modules, ("torch imported by", argv)
+print("ok", len(sys.argv))
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.startswith("ok"), r.stderr[-2000:]
