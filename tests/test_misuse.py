@@ -6,7 +6,6 @@ A case is (id, script, argv built from a fixture dict, the expected start of the
 after "error: "); `damage` cases first break a copy of a prepared data dir or run dir."""
 import fcntl
 import glob
-import gzip
 import json
 import os
 import shutil
