@@ -74,15 +74,17 @@ def main(argv):
             print(f"\nwrote {md} and {png}")
             return 0
         if len(pos) == 1:
-            res = evaluate_checkpoint(pos[0], over.get("eval_tokens"))
+            n = over.get("eval_tokens")
+            if n is not None and not (isinstance(n, int) and not isinstance(n, bool) and n > 0):
+                raise ConfigError(f"--eval_tokens: must be a positive integer, got {n!r}")
+            res = evaluate_checkpoint(pos[0], n)
             print(f"{'language':<10}{'val loss (nats/token)':>24}{'bits/byte':>12}{'tokens':>10}")
             for lang, r in res.items():
                 print(f"{lang:<10}{r['loss']:>24.4f}{r['bpb']:>12.4f}{r['tokens']:>10,}")
             return 0
     except ConfigError as e:
         fail(e)
-    print(__doc__.strip().splitlines()[2].strip() + "\n" + __doc__.strip().splitlines()[3].strip(), file=sys.stderr)
-    return 2
+    fail(f"command: give RUN_DIR or report DIR, got {' '.join(pos) or 'nothing'}; see `python eval.py --help`")
 
 
 if __name__ == "__main__":

@@ -149,6 +149,8 @@ def test_usage_errors(capsys, tmp_path):
     assert_one_line(*call(train.main, [tmp_path / "missing.py"], capsys)[::2], "config: no such file")
     assert_one_line(*call(data.main, [], capsys)[::2], "command: give prepare CONFIG")
     assert_one_line(*call(data.main, ["prepare", tmp_path / "a.py", "extra"], capsys)[::2], "command: give prepare CONFIG")
+    assert_one_line(*call(eval_mod.main, [], capsys)[::2], "command: give RUN_DIR")
+    assert_one_line(*call(eval_mod.main, [tmp_path, "--eval_tokens=abc"], capsys)[::2], "--eval_tokens: must be a positive integer")
 
 
 # ----------------------------------------------------------------------------- data.py, in-process
