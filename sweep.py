@@ -224,11 +224,16 @@ def main(argv):
             if e not in EXPERIMENTS:
                 raise ConfigError(f"experiment: unknown '{e}'; use one of {', '.join(EXPERIMENTS)} or all")
         seeds = over.get("seeds", sw["seeds"])
-        seeds = [int(s) for s in str(seeds).replace(",", " ").split()] if not isinstance(seeds, list) else seeds
+        seeds = list(seeds) if isinstance(seeds, (list, tuple)) else str(seeds).replace(",", " ").split()
+        if not seeds or not all(str(s).isdigit() for s in seeds):
+            raise ConfigError(f"--seeds: give integers, e.g. --seeds=1337,1338 or SEEDS=\"1337 1338\"; got {over.get('seeds')!r}")
+        seeds = [int(s) for s in seeds]
         local_dir = over.get("local_dir", "")
         if "multilingual" in experiments and local_dir and not glob.glob(os.path.join(local_dir, "ja.*")):
             print(f"multilingual: skipped: no third-language text in {local_dir} (ja.jsonl.gz, ja.jsonl, ja.txt or ja.parquet)")
             experiments = [e for e in experiments if e != "multilingual"]
+            if not experiments:
+                return 0
         runs = runs_of(scale, experiments, seeds, sw)
         if over.get("dry_run"):
             dry_run(scale, runs, sw)
