@@ -91,9 +91,11 @@ mini-pack: $(VENV)
 # The one device command (README: mini reproduction): the sweep under a time limit, the report
 # either way, everything the report needs tarred into OUT (summaries, metrics, configs, logs, plots).
 OUT ?= out
+LIMIT ?= 530
+MINI_JOBS ?= 4
 mini-device:
 	mkdir -p $(OUT)
-	-timeout $(or $(LIMIT),530) $(MAKE) mini PY=$(PY) DATA=.carry JOBS=$(or $(JOBS),4) > $(OUT)/mini.log 2>&1
+	-timeout $(LIMIT) $(MAKE) mini PY=$(PY) DATA=.carry JOBS=$(MINI_JOBS) > $(OUT)/mini.log 2>&1
 	-$(PY) eval.py report runs/mini >> $(OUT)/mini.log 2>&1
 	tar czf $(OUT)/mini-runs.tgz --exclude='*.pt' --exclude='samples_*' runs/mini $$(ls data/mini*/manifest.json data/mini*/stats.json 2>/dev/null); \
 	  ls -la $(OUT)
