@@ -1,10 +1,10 @@
 # Data for the mini scale (one H100/H200; sizes in common.py): a 16k joint BPE, English up to
-# 24M train tokens (24x the Chinese budget), Chinese 1M (data-constrained). Measured on the
-# offline corpora with a 16k joint BPE (2026-11-26, 2 CPUs, a 2.5M-character sample each):
-# English 3.28 characters/token, Chinese 2.11, so ../shared/corpora's 107M English characters
-# hold ~33M tokens (24M train + 1M val fit) and its 34.5M Chinese characters ~16M.
-# Validation: 1M tokens per language (~1,000 Chinese documents), so that the evaluation's own
-# standard error (summary.json val_bpb_se) is well below the seed spread.
+# 24M train tokens (24x the Chinese budget), Chinese 1M (data-constrained). Measured preparing
+# it from ../shared/corpora on 2 CPUs (2026-11-26): English 24M train tokens took 33,319 of its
+# 43,282 documents (3.50 bytes/token), so 24x is about as far as that corpus goes with 1M val
+# tokens; Chinese 5.16 bytes/token. Validation: 1M tokens per language (Chinese: 927 documents,
+# ~1,950 windows of 512), so that the evaluation's own standard error (summary.json
+# val_bpb_se) is small beside the seed spread.
 data_dir = "data/mini"
 languages = {"en": "hf:HuggingFaceFW/fineweb-edu:sample/10BT",
              "zh": "hf:HuggingFaceFW/fineweb-2:data/cmn_Hani/train"}
