@@ -27,7 +27,7 @@ BENCH_PY ?= $(if $(wildcard .venv/installed),$(PY),python3)
 .DEFAULT_GOAL := help
 
 help:
-	@sed -n '1,6p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,7p' Makefile | sed 's/^# \{0,1\}//'
 	@echo "targets: venv data quickstart quickstart-all qs-METHOD smoke test report dry-run bench bench-data disjoint transform"
 	@echo "experiments (SCALE=, SEEDS=, DRY=1, JOBS=): $(EXPERIMENTS) experiments mini mini-pack mini-device"
 
@@ -37,7 +37,7 @@ venv: .venv/installed
 	$(PY) -m pip install -q -r requirements.txt
 	touch $@
 
-data: venv
+data: $(VENV)
 	$(PY) data.py prepare config/quickstart/data.py $(LOCAL)
 
 # $(call runs,SCALE,METHODS,OUT): every method of config/SCALE at every QS_HRL size and seed,
@@ -103,7 +103,7 @@ mini-device:
 report: $(VENV)
 	$(PY) eval.py report runs/$(SCALE)
 
-dry-run: venv
+dry-run: $(VENV)
 	@for m in $(ALL_METHODS); do $(PY) train.py config/quickstart/$$m.py --dry_run || exit 1; echo; done
 
 # The whole path at the smallest size: the main comparison (lrl-only, mix, scalex sweeps at two
@@ -118,10 +118,10 @@ bench:
 
 # Tokenisation MB/s per core (ours vs a one-process tiktoken loop) and peak memory of
 # preparing 1 GB of text; needs real text (DATA or ../shared/corpora).
-bench-data: venv
+bench-data: $(VENV)
 	$(PY) data.py bench $(LOCAL) --out=bench-data.json
 
-test: venv
+test: $(VENV)
 	$(PY) -m pytest -q tests
 
 clean-venv:
