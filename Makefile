@@ -1,23 +1,31 @@
 # scalex: every experiment is a config file plus a target here.
 #   make quickstart   venv + data + the small comparison on CPU + report   (README: time)
 #   make test         the test suite on CPU
+#   make EXPERIMENT SCALE=quickstart|smoke|mini|paper [SEEDS="1 2"] [DRY=1]   (README: experiments)
+#   make mini         data + the mini sweep + report on one GPU (~10 min, an estimate)
 # DATA=dir reads dir/en.* and dir/zh.* instead of streaming from the Hugging Face Hub; it
 # defaults to ../shared/corpora when that folder exists (an offline copy some machines have).
-PY      := .venv/bin/python
+PY      ?= .venv/bin/python
+# PY=python3 (a machine whose python already has the packages, e.g. the GPU machine): no venv
+VENV    := $(if $(filter .venv/bin/python,$(PY)),venv,)
 DATA    ?= $(if $(wildcard ../shared/corpora/en.jsonl.gz),../shared/corpora,)
 LOCAL   := $(if $(DATA),--local_dir=$(DATA),)
-SEEDS   ?= 1337
+SEEDS   ?=
+SCALE   ?= quickstart
+JOBS    ?= 1
+EXPERIMENTS := lrl-only mix translate codeswitch order proportion scalex ablate-lr ablate-tokens multilingual
+SWEEP   = $(LOCAL) $(if $(SEEDS),--seeds="$(SEEDS)") --jobs=$(JOBS) $(if $(DRY),--dry_run)
 QS_HRL  ?= 200000 800000
-SM_HRL  ?= 60000 120000
 QS_METHODS := lrl_only joint scalex
 # Sizes and seeds are whole numbers: a typo stops make at once, in one line (exit 2).
-$(foreach v,QS_HRL SM_HRL SEEDS,$(if $(shell echo '$($(v))' | grep -E '[^0-9 ]|^ *$$'),$(error $(v): give whole numbers separated by spaces, e.g. $(v)="60000 120000"; got "$($(v))")))
+$(foreach v,QS_HRL SEEDS,$(if $(shell echo '$($(v))' | grep -E '[^0-9 ]'),$(error $(v): give whole numbers separated by spaces, e.g. $(v)="1 2"; got "$($(v))")))
 ALL_METHODS := lrl_only joint scalex seq_hrl_lrl seq_lrl_hrl fixed_mix
 
 # bench runs where a GPU is; there the system python3 already has torch and triton.
 BENCH_PY ?= $(if $(wildcard .venv/installed),$(PY),python3)
 
-.PHONY: transform disjoint venv data quickstart quickstart-all smoke test report dry-run bench bench-data clean-venv
+.PHONY: transform disjoint venv data quickstart quickstart-all smoke test report dry-run bench bench-data clean-venv \
+	experiments $(EXPERIMENTS) mini mini-pack mini-device
 .DEFAULT_GOAL := help
 
 # This help: the header above, then every target with the first line of the comment over it.
@@ -25,6 +33,7 @@ help:
 	@awk '!/^#/ {exit} {sub(/^# ?/, ""); print}' Makefile
 	@echo; echo "targets:"
 	@awk '/^#/ {if (c == "") c = substr($$0, 3); next} /^[a-z][a-zA-Z%-]*:/ {split($$0, t, ":"); if (c == "") print "  " t[1]; else printf "  %-15s %s\n", t[1], c} {c = ""}' Makefile
+	@echo "experiments (SCALE=, SEEDS=, DRY=1, JOBS=): $(EXPERIMENTS) experiments mini mini-pack mini-device"
 
 venv: .venv/installed
 .venv/installed: requirements.txt
@@ -32,13 +41,13 @@ venv: .venv/installed
 	$(PY) -m pip install -q -r requirements.txt
 	touch $@
 
-data: venv
+data: $(VENV)
 	$(PY) data.py prepare config/quickstart/data.py $(LOCAL)
 
 # $(call runs,SCALE,METHODS,OUT): every method of config/SCALE at every QS_HRL size and seed,
 # as runs/OUT/METHOD-enSIZE-sSEED. --resume makes a re-run skip finished runs and continue
 # killed ones.
-runs = @for h in $(QS_HRL); do for m in $(2); do for s in $(SEEDS); do \
+runs = @for h in $(QS_HRL); do for m in $(2); do for s in $(or $(SEEDS),1337); do \
 	  $(PY) train.py config/$(1)/$$m.py --budget.en=$$h --seed=$$s \
 	    --run_name=$(3)/$$m-en$$h-s$$s --resume || exit 1; done; done; done
 
@@ -51,33 +60,60 @@ quickstart: $(addprefix qs-,$(QS_METHODS))
 quickstart-all: $(addprefix qs-,$(ALL_METHODS))
 	$(PY) eval.py report runs/quickstart
 
-# The shared-token ablation: joint and scalex again on data whose tokenizer shares no id
-# between languages; compare runs/disjoint/report.md with runs/quickstart/report.md.
-disjoint: venv
-	$(PY) data.py prepare config/disjoint/data.py $(LOCAL)
-	$(PY) data.py stats config/disjoint/data.py
-	$(call runs,disjoint,joint scalex,disjoint)
-	$(PY) eval.py report runs/disjoint
+# The shared-token ablation and the data-transformation baselines at the quickstart sizes
+# (kept names; the experiments below at SCALE=quickstart).
+disjoint: ablate-tokens
+transform: translate codeswitch
 
-# The data-transformation baselines (translation, code-switching of English into Chinese)
-# at the quickstart sizes, reported beside the quickstart's methods.
-transform: venv
-	$(PY) data.py prepare config/transform/data.py $(LOCAL)
-	$(PY) data.py stats config/transform/data.py
-	$(call runs,transform,translate codeswitch,quickstart)
-	$(PY) eval.py report runs/quickstart
+# ------------------------------------------------------------------ the paper's experiments
+# Each experiment is a sweep of configs over HRL budgets and seeds (sweep.py; sizes in
+# config/$(SCALE)/sweep.py); runs land in runs/$(SCALE)/EXPERIMENT/METHOD-enN-sSEED, finished
+# ones are skipped, killed ones resume. DRY=1 lists every run with tokens, steps, FLOPs, totals.
+$(EXPERIMENTS): $(VENV)
+	$(PY) sweep.py $(SCALE) $@ $(SWEEP)
 
-report: venv
-	$(PY) eval.py report runs/quickstart
+experiments: $(VENV)
+	$(PY) sweep.py $(SCALE) all $(SWEEP)
 
-dry-run: venv
+# The mini reproduction (issue 11), sized for ONE call of <= 10 min on one H200, most important
+# runs first: seed 1337 of lrl-only, mix, scalex (4x 8x 24x), order and ablate-lr at 8x,
+# translate at 4x and 8x; then seed 1338 of lrl-only, mix and scalex. JOBS=4 trains four runs
+# at once on the one GPU. Then the report.
+MINI_A = lrl-only mix scalex order ablate-lr translate
+MINI_B = lrl-only mix scalex
+mini: $(VENV)
+	$(PY) sweep.py mini $(MINI_A) $(LOCAL) --seeds=1337 '--ablate=[8000000]' --jobs=$(JOBS) $(if $(DRY),--dry_run)
+	$(PY) sweep.py mini $(MINI_B) $(LOCAL) --seeds=1338 '--one=[]' --jobs=$(JOBS) $(if $(DRY),--dry_run)
+	$(if $(DRY),,$(PY) eval.py report runs/mini)
+
+# What the GPU machine needs that a clone lacks, in the ignored folder .carry (at most 64 MiB
+# travel with the working tree): prefixes of the offline corpora and the CC-CEDICT file.
+mini-pack: $(VENV)
+	$(PY) sweep.py pack .carry --from=$(or $(DATA),../shared/corpora)
+	du -sh .carry && du -ch .carry $$(git ls-files) | tail -1
+
+# The one device command (README: mini reproduction): the sweep under a time limit, the report
+# either way, everything the report needs tarred into OUT (summaries, metrics, configs, logs, plots).
+OUT ?= out
+LIMIT ?= 530
+MINI_JOBS ?= 4
+mini-device:
+	mkdir -p $(OUT)
+	-timeout $(LIMIT) $(MAKE) mini PY=$(PY) DATA=.carry JOBS=$(MINI_JOBS) > $(OUT)/mini.log 2>&1
+	-$(PY) eval.py report runs/mini >> $(OUT)/mini.log 2>&1
+	tar czf $(OUT)/mini-runs.tgz --exclude='*.pt' --exclude='samples_*' runs/mini $$(ls data/mini*/manifest.json data/mini*/stats.json 2>/dev/null); \
+	  ls -la $(OUT)
+
+report: $(VENV)
+	$(PY) eval.py report runs/$(SCALE)
+
+dry-run: $(VENV)
 	@for m in $(ALL_METHODS); do $(PY) train.py config/quickstart/$$m.py --dry_run || exit 1; echo; done
 
-# The same path at the smallest size (CI runs it when ../shared/corpora exists).
-smoke: venv
-	$(PY) data.py prepare config/smoke/data.py $(LOCAL)
-	@for h in $(SM_HRL); do for m in $(QS_METHODS); do \
-	  $(PY) train.py config/smoke/$$m.py --budget.en=$$h --run_name=smoke/$$m-en$$h --resume || exit 1; done; done
+# The whole path at the smallest size: the main comparison (lrl-only, mix, scalex sweeps at two
+# English budgets, the stage-2 ablation) and its report. CI runs it when ../shared/corpora exists.
+smoke: $(VENV)
+	$(PY) sweep.py smoke lrl-only mix scalex $(LOCAL)
 	$(PY) eval.py report runs/smoke
 
 # Kernel correctness on the GPU in bf16, then ours vs SDPA / torch / Liger-Kernel timings.
@@ -86,10 +122,10 @@ bench:
 
 # Tokenisation MB/s per core (ours vs a one-process tiktoken loop) and peak memory of
 # preparing 1 GB of text; needs real text (DATA or ../shared/corpora).
-bench-data: venv
+bench-data: $(VENV)
 	$(PY) data.py bench $(LOCAL) --out=bench-data.json
 
-test: venv
+test: $(VENV)
 	$(PY) -m pytest -q tests
 
 clean-venv:

@@ -27,6 +27,13 @@ def fail(err):
     sys.exit(2)
 
 
+def require(ok, message):
+    """For config files: a condition the file's values must meet, else `message` (which names
+    the field and the fix) is the one-line error, before anything derived from them fails."""
+    if not ok:
+        raise ConfigError(message)
+
+
 def parse_args(argv):
     """Split `CONFIG --key=value --flag` into (positionals, overrides). Values are Python
     literals when they parse as one (numbers, dicts, True), strings otherwise; a value that
@@ -102,6 +109,7 @@ def _exec_file(path, ns):
         raise ConfigError(f"config: {path}{where}: {getattr(e, 'msg', None) or e}; fix the file") from None
     outer = ns.get("include")
     dict.__setitem__(ns, "include", lambda p: _exec_file(os.path.join(os.path.dirname(path), p), ns))
+    dict.__setitem__(ns, "require", require)
     try:
         exec(code, ns)
     except ConfigError:
@@ -128,7 +136,7 @@ def load_config(path, overrides, defaults):
         ns[head] = ns[head]  # defaults the file never assigned still take their overrides
     cfg = {}
     for k, v in ns.items():
-        if k.startswith("_") or k in ("include", "__builtins__") or callable(v) or type(v).__name__ == "module":
+        if k.startswith("_") or k in ("include", "require", "__builtins__") or callable(v) or type(v).__name__ == "module":
             continue
         if k not in defaults:
             raise ConfigError(f"{k}: unknown config key in {path}; known keys: {', '.join(sorted(defaults))}")

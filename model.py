@@ -30,6 +30,7 @@ class ModelConfig:
 PRESETS = {
     "tiny": dict(n_layer=2, n_head=4, n_kv_head=4, d_model=128),                 # CPU quickstart
     "small": dict(n_layer=4, n_head=4, n_kv_head=4, d_model=256),                # CPU, ~30M
+    "mini": dict(n_layer=6, n_head=8, n_kv_head=8, d_model=512),                 # one GPU, ~10 min sweeps (config/mini)
     "124m": dict(n_layer=12, n_head=12, n_kv_head=12, d_model=768),              # GPT-2 small size
     "350m": dict(n_layer=24, n_head=16, n_kv_head=16, d_model=1024),
     "1b": dict(n_layer=16, n_head=32, n_kv_head=8, d_model=2048, d_ff=8192),     # Llama-3.2-1B shape

@@ -15,6 +15,7 @@ ckpt.pt. A run directory is locked while a process trains it.
 """
 import contextlib
 import glob
+import hashlib
 import json
 import math
 import os
@@ -31,12 +32,18 @@ from configurator import (ConfigError, atomic_write, fail, help_text, load_confi
 # -----------------------------------------------------------------------------
 # defaults (a config file overrides them; --key=value overrides both; unknown keys are errors)
 run_name = ""             # default: the config's path below config/, e.g. quickstart/scalex
+scale = "quickstart"      # the size family (config/<scale>/): recorded in summary.json for the report
+experiment = ""           # the experiment family the run belongs to (sweep.py sets it), e.g. scalex, ablate-lr
 out_dir = "runs"
 method = ""               # label in reports; default: the config file's name
 data_dir = "data/quickstart"
 hrl, lrl = "en", "zh"     # which language the report treats as high- and low-resource
 budget = {"en": 2_000_000, "zh": 500_000}  # train tokens each language may use: a prefix of its shard
 stages = [{"name": "joint", "lr": "cosine", "tokens": {"en": 2_000_000, "zh": 500_000}}]
+# ScaleX-like recipes (config/methods/scalex*.py) read these two: stage 2's LRL share, and its
+# length in tokens (0: as long as it takes to read the LRL budget once at that share).
+stage2_lrl_share = 0.5
+stage2_tokens = 0
 # model
 model = "tiny"            # a preset of model.PRESETS
 model_args = {}           # overrides of the preset, e.g. {"n_layer": 4}
@@ -237,11 +244,14 @@ def build_plan(cfg, world_size=1):
     used = {lang: 0 for lang in cfg["budget"]}
     plan = {"block_size": block, "seqs_per_step": seqs_per_step, "tokens_per_step": tokens_per_step,
             "world_size": world_size, "stages": []}
-    step, lr_prev = 0, cfg["lr_max"]
+    step, lr_prev, cum = 0, cfg["lr_max"], 0
     for i, st in enumerate(cfg["stages"]):
         share = ({k: v / sum(st["tokens"].values()) for k, v in st["tokens"].items()} if "tokens" in st else st["mix"])
         total = sum(st["tokens"].values()) if "tokens" in st else st["total"]
-        steps = max(1, round(total / tokens_per_step))
+        # stage ends are rounded on the cumulative token count, so plans with the same total
+        # have the same number of steps however their stages split it (compute matching)
+        cum += total
+        steps = max(1, round(cum / tokens_per_step) - step)
         n = steps * seqs_per_step
         # largest remainder: integer sequence counts that sum to n and round each share fairly
         exact = {lang: n * w for lang, w in share.items()}
@@ -276,6 +286,59 @@ def lr_at(step, plan, warmup_steps=0):
     if step < warmup_steps:
         lr *= (step + 1) / warmup_steps
     return lr
+
+
+def run_record(cfg, plan, manifest, flops_per_token):
+    """What a run records beside its results so the report can group and match it (CONTRACT.md):
+    plan_sha256 (same hash = same token schedule), compute_key (equal keys = compute-matched),
+    FLOPs, the M3 coordinates (arXiv 2410.12325) and, for multi-stage plans, stage 2's size."""
+    tokens = {lang: sum(st["tokens"].get(lang, 0) for st in plan["stages"]) for lang in cfg["budget"]}
+    total, lrl = sum(tokens.values()), cfg["lrl"]
+    last = plan["stages"][-1]["tokens"]
+    canon = {"block_size": plan["block_size"], "seqs_per_step": plan["seqs_per_step"],
+             "stages": [{k: st[k] for k in ("name", "lr", "steps", "seqs", "lr_from", "lr_to")} for st in plan["stages"]]}
+    flops = flops_per_token * total if flops_per_token else None
+    rec = {"scale": cfg["scale"], "experiment": cfg["experiment"], "seed": cfg["seed"], "data_dir": cfg["data_dir"],
+           "tokenizer": {k: manifest["tokenizer"].get(k) for k in ("variant", "sha256")} if manifest else None,
+           "world_size": plan["world_size"], "model": cfg["model"],
+           "plan_sha256": hashlib.sha256(json.dumps(canon, sort_keys=True).encode()).hexdigest(),
+           "flops": flops, "compute_key": {"tokens": total, "steps": plan["total_steps"], "flops": flops},
+           "m3": {"k": tokens.get(lrl, 0) / cfg["budget"][lrl] if lrl in cfg["budget"] else 0.0,
+                  "r": tokens.get(lrl, 0) / total, "r_f": last.get(lrl, 0) / sum(last.values())}}
+    if len(plan["stages"]) > 1:  # stage 2 = every stage after the first (ScaleX: the mixture under decay)
+        s2 = total - sum(plan["stages"][0]["tokens"].values())
+        rec["stage2"] = {"fraction": s2 / total, "tokens": s2}
+    if manifest:
+        rec["transform_quality"] = {
+            lang: {"backend": (manifest["languages"][lang].get("source") or {}).get("backend", "dict"),
+                   "chrf": q.get("chrf"), "translated_share": q.get("words_translated"),
+                   "target_script_share": q.get("target_script_share")}
+            for lang in cfg["budget"] if tokens.get(lang) and (q := manifest["languages"].get(lang, {}).get("transform"))}
+    return rec
+
+
+def flops_per_token(cfg, manifest=None):
+    """Training FLOPs per token of the run's model (model.flops_per_token), built on torch's
+    meta device (no memory, no init cost), with the vocabulary train() will use: the data's
+    when prepared, else the config's vocab_size. None when neither is known."""
+    vocab = max(manifest["tokenizer"]["n_vocab"] if manifest else 0, cfg["vocab_size"])
+    if not vocab:
+        return None
+    import torch
+
+    from model import build_model
+    with torch.device("meta"):
+        m = build_model(cfg["model"], 64 * math.ceil(vocab / 64), cfg["block_size"], **cfg["model_args"])
+    return m.flops_per_token(cfg["block_size"])
+
+
+def format_cost(cfg, plan, manifest=None):
+    """One line: tokens, steps, FLOPs and what makes the run compute-matched to others."""
+    fpt = flops_per_token(cfg, manifest)
+    rec = run_record(cfg, plan, manifest, fpt)
+    return (f"cost: {rec['compute_key']['tokens']:,} tokens, {plan['total_steps']:,} steps, "
+            + (f"{rec['flops']:.3e} FLOPs ({fpt:,} per token, model {cfg['model']})" if fpt else "FLOPs unknown (set vocab_size)")
+            + f"; M3 k={rec['m3']['k']:.2f} r={rec['m3']['r']:.3f} r_f={rec['m3']['r_f']:.3f}; plan {rec['plan_sha256'][:12]}")
 
 
 def format_plan(cfg, plan, manifest=None):
@@ -483,7 +546,10 @@ def _check_metrics(path, fix):
 # ----------------------------------------------------------------------------- evaluation
 def evaluate(model, val_streams, token_bytes, block_size, batch_size, max_tokens, device, autocast):
     """Per language: mean loss (nats/token) and bits per UTF-8 byte over non-overlapping
-    windows of the first max_tokens validation tokens; every window is scored whole."""
+    windows of the first max_tokens validation tokens; every window is scored whole.
+    bpb_se is the standard error of bpb as a ratio estimator over windows (sum of bits over
+    sum of bytes): how much bpb would move on another val sample of the same size, the floor
+    under which no difference between runs can be read."""
     import torch
     out = {}
     was_training = model.training
@@ -491,18 +557,21 @@ def evaluate(model, val_streams, token_bytes, block_size, batch_size, max_tokens
     for lang, toks in val_streams.items():
         n = min(len(toks), max_tokens + 1)
         nw = max(1, (n - 1) // block_size)
-        loss_sum, tok_count, byte_count = 0.0, 0, 0
+        win_loss, win_bytes = [], []
         for b0 in range(0, nw, batch_size):
             ws = range(b0, min(nw, b0 + batch_size))
             arr = np.stack([np.asarray(toks[w * block_size: w * block_size + block_size + 1], dtype=np.int64) for w in ws])
             x, y = torch.from_numpy(arr[:, :-1]).to(device), torch.from_numpy(arr[:, 1:]).to(device)
             with torch.no_grad(), autocast:
                 losses = model(x, y)
-            loss_sum += losses.double().sum().item()
-            tok_count += y.numel()
-            byte_count += int(token_bytes[arr[:, 1:]].sum())
-        out[lang] = {"loss": loss_sum / tok_count, "bpb": loss_sum / math.log(2) / max(1, byte_count),
-                     "tokens": tok_count, "bytes": byte_count}
+            win_loss.append(losses.double().sum(dim=1).cpu().numpy())
+            win_bytes.append(token_bytes[arr[:, 1:]].sum(axis=1))
+        wl, wb = np.concatenate(win_loss) / math.log(2), np.concatenate(win_bytes).astype(np.float64)
+        bpb = wl.sum() / max(1.0, wb.sum())
+        resid = wl - bpb * wb
+        se = math.sqrt(len(wl) / max(1, len(wl) - 1) * float((resid ** 2).sum())) / max(1.0, wb.sum())
+        out[lang] = {"loss": float(wl.sum() * math.log(2) / (len(wl) * block_size)), "bpb": float(bpb), "bpb_se": se,
+                     "tokens": len(wl) * block_size, "bytes": int(wb.sum()), "windows": len(wl)}
     model.train(was_training)
     return out
 
@@ -675,7 +744,9 @@ def train(cfg, flags, plan, manifest, mode):
                    "budget": cfg["budget"], "val_loss": {k: v["loss"] for k, v in ev.items()},
                    "val_bpb": {k: v["bpb"] for k, v in ev.items()}, "val_tokens": {k: v["tokens"] for k, v in ev.items()},
                    "tokens_seen": tokens_seen, "steps": plan["total_steps"], "params": raw.num_params(), "wall_s": round(wall, 1),
-                   "derived": {lang: manifest["languages"][lang]["derived"] for lang in streams if "derived" in manifest["languages"][lang]}}
+                   "derived": {lang: manifest["languages"][lang]["derived"] for lang in streams if "derived" in manifest["languages"][lang]},
+                   "val_bpb_se": {k: v["bpb_se"] for k, v in ev.items()}, "params_total": raw.num_params(exclude_embedding=False),
+                   **run_record(cfg, plan, manifest, flops_tok)}
         atomic_write(os.path.join(rd, "summary.json"), lambda f: json.dump(summary, f, indent=1), mode="w")
         print(f"done: {rd} in {wall:.0f}s; val bpb " + ", ".join(f"{k} {v['bpb']:.4f}" for k, v in ev.items()))
     if samples_log:
@@ -714,6 +785,7 @@ def main(argv):
                 manifest = data.load_manifest(cfg["data_dir"])
                 check_data(cfg, manifest)
             print(format_plan(cfg, plan, manifest))
+            print(format_cost(cfg, plan, manifest))
             return 0
         manifest = data.load_manifest(cfg["data_dir"])
         check_data(cfg, manifest)

@@ -413,8 +413,8 @@ def test_tracking_hooks_mirror_metrics(env, capsys, monkeypatch):
 
 # ----------------------------------------------------------------------------- make and --help
 def test_make_rejects_bad_sizes_in_one_line():
-    r = subprocess.run(["make", "-n", "smoke", "SM_HRL=abc"], cwd=ROOT, capture_output=True, text=True)
-    assert r.returncode == 2 and "SM_HRL: give whole numbers" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    r = subprocess.run(["make", "-n", "quickstart", "SEEDS=abc"], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 2 and "SEEDS: give whole numbers" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     r = subprocess.run(["make", "help"], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0 and "PY " not in r.stdout and ":=" not in r.stdout and "smoke" in r.stdout
 

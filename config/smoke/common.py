@@ -1,9 +1,11 @@
 # The smallest run that exercises the whole path: a few dozen steps per method.
 data_dir = "data/smoke"
+scale = "smoke"
 hrl, lrl = "en", "zh"
 budget = {"en": 120_000, "zh": 30_000}
 model = "tiny"
 model_args = {"d_model": 64}
+vocab_size = 512   # the data's (data.py): only so that --dry_run can count FLOPs before data exists
 block_size = 64
 batch_size = 16
 lr_max = 3e-3

@@ -1,3 +1,0 @@
-# joint on disjoint-tokenizer data (recipe: config/methods/joint.py).
-include("common.py")
-include("../methods/joint.py")

@@ -1,0 +1,6 @@
+# English, Chinese and Japanese at the mini scale; Japanese is a second data-constrained LRL
+# (1M tokens). Offline, DATA=dir needs dir/ja.* (../shared/corpora/ja.jsonl.gz: Aozora Bunko).
+include("data.py")
+data_dir = "data/mini-multilingual"
+languages = dict(languages, ja="hf:HuggingFaceFW/fineweb-2:data/jpn_Jpan/train")
+max_tokens = {"en": 8_000_000, "zh": 1_000_000, "ja": 1_000_000}

@@ -1,0 +1,3 @@
+# prop25 at the paper scale (recipe: config/methods/prop25.py).
+include("common.py")
+include("../methods/prop25.py")

@@ -1,0 +1,3 @@
+# lrl_only_epochs at the quickstart scale (recipe: config/methods/lrl_only_epochs.py).
+include("common.py")
+include("../methods/lrl_only_epochs.py")

@@ -1,0 +1,3 @@
+# mix at the quickstart scale (recipe: config/methods/mix.py).
+include("common.py")
+include("../methods/mix.py")

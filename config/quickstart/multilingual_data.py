@@ -1,0 +1,9 @@
+# Three languages: English as the high-resource one, Chinese and Japanese low-resource.
+data_dir = "data/multilingual"
+languages = {"en": "hf:HuggingFaceFW/fineweb-edu:sample/10BT",
+             "zh": "hf:HuggingFaceFW/fineweb-2:data/cmn_Hani/train",
+             "ja": "hf:HuggingFaceFW/fineweb-2:data/jpn_Jpan/train"}
+max_tokens = {"en": 800_000, "zh": 100_000, "ja": 100_000}
+val_tokens = 30_000
+vocab_size = 2048
+tokenizer_sample_bytes = 2_000_000

@@ -1,0 +1,3 @@
+# prop10 at the quickstart scale (recipe: config/methods/prop10.py).
+include("common.py")
+include("../methods/prop10.py")

@@ -1,0 +1,3 @@
+# scalex_wsd at the quickstart scale (recipe: config/methods/scalex_wsd.py).
+include("common.py")
+include("../methods/scalex_wsd.py")

@@ -1,0 +1,4 @@
+# The smoke data with the disjoint tokenizer (no token id shared between the languages).
+include("data.py")
+data_dir = "data/smoke-disjoint"
+tokenizer = "disjoint"

@@ -1,0 +1,3 @@
+# prop50 at the smoke scale (recipe: config/methods/prop50.py).
+include("common.py")
+include("../methods/prop50.py")

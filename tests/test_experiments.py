@@ -1,0 +1,237 @@
+"""The experiment suite: every config at every scale plans (in-process, no subprocess per
+config), each experiment is compute-matched where the README says so, ScaleX's stage 2 and
+the LR ablations have the shapes their comments claim, run records (M3, plan hash, compute
+key), the evaluation's standard error, and sweep.py's listing, skipping and packing."""
+import glob
+import gzip
+import json
+import math
+import os
+
+import numpy as np
+import pytest
+
+import configurator
+import data
+import sweep
+import train
+from configurator import ConfigError
+from conftest import ROOT, run
+
+SCALES = sorted(os.path.basename(os.path.dirname(p)) for p in glob.glob(os.path.join(ROOT, "config", "*", "sweep.py")))
+FRAGMENTS = ("common.py", "data.py", "sweep.py")
+
+
+@pytest.fixture(autouse=True)
+def _in_root(monkeypatch):
+    monkeypatch.chdir(ROOT)  # config paths are relative to the repository, as make runs them
+
+
+def run_configs(scale):
+    return sorted(p for p in glob.glob(f"config/{scale}/**/*.py", recursive=True) if not p.endswith(FRAGMENTS))
+
+
+def test_the_four_scales_exist():
+    assert {"quickstart", "smoke", "mini", "paper"} <= set(SCALES)
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_every_config_of_a_scale_plans(scale):
+    """Each run config at its default budget, and every run of the scale's whole sweep at its
+    size and seed, resolves and plans; the data configs it names load."""
+    sw = sweep.load_sweep(scale)
+    for path in run_configs(scale):
+        cfg = train.resolve_config(path, {})
+        assert cfg["scale"] == scale, path
+        train.build_plan(cfg, sw["nproc"])
+    cache = {}
+    runs = sweep.runs_of(scale, list(sweep.EXPERIMENTS), sw["seeds"], sw)
+    assert len({r for r in runs}) == len(runs)
+    for exp, c, n, seed in runs:
+        cfg, plan, fpt = sweep.plan_run(*sweep.run_args(scale, exp, c, n, seed), sw["nproc"], cache)
+        assert cfg["experiment"] == exp and cfg["budget"]["en"] == n and fpt > 0
+        assert cfg["run_name"] == f"{scale}/{exp}/{os.path.basename(c)}-en{n}-s{seed}"
+    for path in glob.glob(f"config/{scale}/*data.py"):
+        data.validate_data_config(configurator.load_config(path, {}, data.DEFAULTS))
+
+
+def _record(scale, exp, c, n, sw, cache):
+    cfg, plan, fpt = sweep.plan_run(*sweep.run_args(scale, exp, c, n, 1), sw["nproc"], cache)
+    return train.run_record(cfg, plan, None, fpt), plan
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_experiments_are_compute_matched(scale):
+    """At every HRL size, every bilingual run on the joint-tokenizer data trains the same tokens
+    in the same steps with the same FLOPs as lrl_only at that size (the README's claim); the
+    disjoint-tokenizer runs the same tokens and steps (their output layer is larger)."""
+    sw, cache = sweep.load_sweep(scale), {}
+    keys = {}
+    for exp, c, n, _ in sweep.runs_of(scale, list(sweep.EXPERIMENTS), [1], sw):
+        if c in ("lrl_only_epochs",) or c.startswith("multilingual/"):
+            continue
+        rec, _ = _record(scale, exp, c, n, sw, cache)
+        keys.setdefault(n, {})[c] = rec["compute_key"]
+    for n, by in keys.items():
+        ref = by["lrl_only"]
+        for c, k in by.items():
+            assert (k["tokens"], k["steps"]) == (ref["tokens"], ref["steps"]), (scale, n, c, k, ref)
+            if not c.startswith("disjoint/"):
+                assert k == ref, (scale, n, c)
+        mix = train.resolve_config(f"config/{scale}/mix.py", {})  # tokens = HRL + LRL budget, to a step
+        assert abs(ref["tokens"] - (n + mix["budget"]["zh"])) <= train.build_plan(mix, sw["nproc"])["tokens_per_step"]
+    # the multilingual pair is matched to each other
+    ml = [_record(scale, "multilingual", f"multilingual/{m}", sw["multilingual"][0], sw, cache)[0]["compute_key"] for m in ("mix", "scalex")]
+    assert ml[0] == ml[1]
+
+
+def _plan(method, scale="quickstart", **over):
+    cfg = train.resolve_config(f"config/{scale}/{method}.py", over)
+    return cfg, train.build_plan(cfg)
+
+
+def test_scalex_stage2_reads_fresh_hrl_and_each_budget_once():
+    cfg, plan = _plan("scalex")
+    s1, s2 = plan["stages"]
+    assert set(s1["tokens"]) == {"en"} and s1["lr"] == "constant" and s2["lr"] == "cosine"
+    assert abs(s2["tokens"]["zh"] - 100_000) < 2048 and abs(s2["tokens"]["en"] - s2["tokens"]["zh"]) <= 128
+    assert s2["epochs_end"]["en"] == pytest.approx(1.0, abs=0.01) and s2["epochs_end"]["zh"] == pytest.approx(1.0, abs=0.02)
+    for m, share in (("scalex_s2short", 0.8), ("scalex_s2long", 0.25)):  # the ablation: only stage 2's length moves
+        _, p = _plan(m)
+        t2 = sum(p["stages"][1]["tokens"].values())
+        assert t2 == pytest.approx(100_000 / share, rel=0.03) and p["total_steps"] == plan["total_steps"]
+        assert p["stages"][1]["epochs_end"]["zh"] == pytest.approx(1.0, abs=0.03)
+
+
+def test_scalex_undefined_without_enough_hrl_is_one_clear_error():
+    with pytest.raises(ConfigError, match=r"^budget\.en: ScaleX's stage 2 reads 100,000 en tokens"):
+        train.resolve_config("config/quickstart/scalex.py", {"budget.en": 100_000})
+    with pytest.raises(ConfigError, match=r"^budget\.en: ScaleX's stage 2 reads 300,000 en tokens"):
+        train.resolve_config("config/quickstart/scalex_s2long.py", {"budget.en": 200_000})
+    with pytest.raises(ConfigError, match=r"^stage2_lrl_share: "):
+        train.resolve_config("config/quickstart/scalex.py", {"stage2_lrl_share": 1.0})
+    r = run("train.py", "config/smoke/scalex.py", "--dry_run", "--budget.en=20000")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and r.stderr.startswith("error: budget.en: ScaleX's stage 2")
+
+
+def test_order_and_schedule_move_one_at_a_time():
+    _, sx = _plan("scalex")
+    _, ms = _plan("mix_scalex_schedule")
+    _, mx = _plan("mix")
+    # mix under ScaleX's schedule: ScaleX's stage lengths and LR shapes, mix's proportions
+    assert [(s["steps"], s["lr"], s["lr_from"], s["lr_to"]) for s in ms["stages"]] == \
+           [(s["steps"], s["lr"], s["lr_from"], s["lr_to"]) for s in sx["stages"]]
+    for st in ms["stages"]:
+        assert st["tokens"]["zh"] / sum(st["tokens"].values()) == pytest.approx(100_000 / 900_000, abs=0.01)
+    assert ms["total_steps"] == mx["total_steps"] == sx["total_steps"]
+
+
+def test_lr_ablations_have_their_shapes():
+    cfg, cos = _plan("scalex_cosine")
+    _, wsd = _plan("scalex_wsd")
+    _, sx = _plan("scalex")
+    hi, lo = cfg["lr_max"], cfg["lr_min"]
+    a, b, c = cos["stages"]
+    assert (a["lr"], a["lr_from"], a["lr_to"]) == ("cosine", hi, lo)       # stage 1 decays
+    assert (b["lr"], b["lr_from"], b["lr_to"]) == ("linear", lo, hi)       # re-warmed
+    assert (c["lr"], c["lr_from"], c["lr_to"]) == ("cosine", hi, lo)
+    assert train.lr_at(b["start_step"] - 1, cos) < 1.01 * lo + 1e-5 and train.lr_at(c["start_step"], cos) == pytest.approx(hi)
+    a, b, c = wsd["stages"]
+    assert [s["lr"] for s in wsd["stages"]] == ["constant", "constant", "linear"] and c["lr_to"] == lo
+    assert train.lr_at(c["start_step"] - 1, wsd, 20) == hi
+    for p in (cos, wsd):  # the same data as scalex, split at the same stage-1 end
+        assert p["stages"][0]["steps"] == sx["stages"][0]["steps"] and p["total_steps"] == sx["total_steps"]
+        assert sum(s["tokens"]["zh"] for s in p["stages"][1:]) == pytest.approx(sx["stages"][1]["tokens"]["zh"], abs=2 * 2048)
+
+
+def test_proportion_and_lrl_only():
+    for p in (10, 25, 50):
+        _, plan = _plan(f"prop{p}")
+        t = plan["stages"][0]["tokens"]
+        assert t["zh"] / (t["zh"] + t["en"]) == pytest.approx(p / 100, abs=0.005)
+    _, e = _plan("lrl_only_epochs", budget={"en": 10**7, "zh": 100_000})
+    assert e["stages"][0]["epochs_end"]["zh"] == pytest.approx(4, abs=0.05)
+
+
+def test_run_record():
+    cfg, plan = _plan("scalex")
+    rec = train.run_record(cfg, plan, None, 1000)
+    assert rec["scale"] == "quickstart" and rec["experiment"] == "quickstart" and rec["seed"] == 1337
+    assert rec["m3"]["k"] == pytest.approx(1.0, abs=0.02) and rec["m3"]["r"] == pytest.approx(1 / 9, abs=0.01)
+    assert rec["m3"]["r_f"] == pytest.approx(0.5, abs=0.01)
+    assert rec["stage2"]["tokens"] == sum(plan["stages"][1]["tokens"].values())
+    assert rec["stage2"]["fraction"] == pytest.approx(rec["stage2"]["tokens"] / rec["compute_key"]["tokens"])
+    assert rec["compute_key"] == {"tokens": plan["total_steps"] * 2048, "steps": plan["total_steps"], "flops": 1000 * plan["total_steps"] * 2048}
+    # the same token schedule hashes the same, another one not; one stage records no stage2
+    same = train.run_record(*_plan("scalex", stage2_lrl_share=0.5), None, 1000)
+    assert same["plan_sha256"] == rec["plan_sha256"]
+    assert train.run_record(*_plan("scalex_s2short"), None, 1000)["plan_sha256"] != rec["plan_sha256"]
+    assert "stage2" not in train.run_record(*_plan("mix"), None, 1000)
+    lo = train.run_record(*_plan("lrl_only"), None, 1000)
+    assert lo["m3"]["r"] == 1.0 and lo["m3"]["k"] == pytest.approx(9.0, abs=0.05)
+
+
+def test_dry_run_prints_flops(capsys):
+    assert train.main(["config/mini/scalex.py", "--dry_run", "--data_dir=/nonexistent"]) == 0
+    out = capsys.readouterr().out
+    assert "cost: 9,011,200 tokens, 275 steps, 1.666e+15 FLOPs" in out and "M3 k=1.00" in out
+
+
+class _ToyModel:
+    """Per-token loss = the target id / 10: known per-window sums."""
+    training = False
+
+    def eval(self):
+        pass
+
+    def train(self, mode):
+        pass
+
+    def __call__(self, x, y):
+        return y.double() / 10
+
+
+def test_evaluate_standard_error():
+    import contextlib
+    rng = np.random.default_rng(0)
+    toks = rng.integers(1, 20, size=16 * 8 + 1)
+    token_bytes = np.arange(20) % 3 + 1
+    ev = train.evaluate(_ToyModel(), {"xx": toks}, token_bytes, 8, 4, 10_000, "cpu", contextlib.nullcontext())["xx"]
+    y = np.stack([toks[w * 8 + 1: w * 8 + 9] for w in range(16)])
+    bits, by = (y / 10).sum(1) / math.log(2), token_bytes[y].sum(1)
+    bpb = bits.sum() / by.sum()
+    se = math.sqrt(16 / 15 * ((bits - bpb * by) ** 2).sum()) / by.sum()
+    assert ev["bpb"] == pytest.approx(bpb) and ev["bpb_se"] == pytest.approx(se) and ev["windows"] == 16
+    assert ev["loss"] == pytest.approx((y / 10).mean())
+
+
+def test_sweep_dry_run_lists_every_run_with_totals(capsys):
+    assert sweep.main(["smoke", "mix", "scalex", "--dry_run", "--seeds=1,2"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    rows = [l for l in out if l.startswith("smoke/")]
+    assert len(rows) == 2 * (2 + 2 + 2) and rows[0].startswith("smoke/mix/mix-en60000-s1")
+    assert out[-1].startswith("total: 12 runs,") and "FLOPs" in out[-1]
+    with pytest.raises(SystemExit) as e:
+        sweep.main(["smoke", "bogus", "--dry_run"])
+    assert e.value.code == 2
+    with pytest.raises(SystemExit):
+        sweep.main(["nosuchscale", "mix", "--dry_run"])
+
+
+def test_multilingual_without_a_third_language_says_so(tmp_path, capsys):
+    assert sweep.main(["smoke", "multilingual", f"--local_dir={tmp_path}", "--dry_run"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("multilingual: skipped: no third-language text in") and out.count("\n") <= 2
+
+
+def test_pack(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    with gzip.open(src / "en.jsonl.gz", "wt") as f:
+        for i in range(100):
+            f.write(json.dumps({"text": "x" * 100}) + "\n")
+    (src / "parallel-en-zh.tsv").write_text("".join(f"{i}\ta\tb\n" for i in range(10)))
+    sweep.pack(str(tmp_path / "c"), str(src), chars={"en": 1000, "zh": 10}, pairs=3)
+    lines = gzip.open(tmp_path / "c" / "en.jsonl.gz", "rt").read().splitlines()
+    assert 9 <= len(lines) <= 10 and len(open(tmp_path / "c" / "parallel-en-zh.tsv").readlines()) == 3
+    assert os.path.isfile(tmp_path / "c" / "cedict_1_0_ts_utf-8_mdbg.txt.gz")
