@@ -1,12 +1,13 @@
 """
 Evaluate checkpoints and report runs.
 
-    python eval.py runs/quickstart/scalex-en1200000        per-language val loss and bits/byte
-    python eval.py report runs/quickstart                  table (report.md) + plot (report.png)
+    python eval.py runs/quickstart/scalex-en800000-s1337   per-language val loss and bits/byte
+    python eval.py report runs/quickstart                  report.md (tables, fits, claims) + plots
+    python eval.py plot runs/quickstart/scalex-en800000-s1337   RUN/plot.png: loss and LR curves
 
-The report is the paper's central comparison: low-resource bits-per-byte against the
-high-resource budget, one line per method. Runs with the same method and budget but other
-seeds are averaged, and their spread is shown: a gap smaller than it is noise.
+The report (report.py) is the paper's central comparison: low-resource bits-per-byte against
+the high-resource budget, one line per method, seeds averaged with their spread shown (a gap
+smaller than it is noise), a scaling-law fit per method and a computed verdict per claim.
 """
 import os
 import sys
@@ -43,9 +44,13 @@ def main(argv):
     try:
         if len(pos) == 2 and pos[0] == "report":
             import report
-            table, md, png = report.report(pos[1], over.get("out"), over.get("plot"))
-            print(table)
-            print(f"\nwrote {md} and {png}")
+            text, md, pngs = report.report(pos[1], over.get("out"), over.get("bootstrap", report.BOOTSTRAP))
+            print(text)
+            print(f"wrote {md} and {', '.join(pngs)}")
+            return 0
+        if len(pos) == 2 and pos[0] == "plot":
+            import report
+            print(f"wrote {report.plot_run(pos[1])}")
             return 0
         if len(pos) == 1:
             res = evaluate_checkpoint(pos[0], over.get("eval_tokens"))
@@ -55,7 +60,7 @@ def main(argv):
             return 0
     except ConfigError as e:
         fail(e)
-    print(__doc__.strip().splitlines()[2].strip() + "\n" + __doc__.strip().splitlines()[3].strip(), file=sys.stderr)
+    print("usage:\n" + "\n".join(__doc__.strip().splitlines()[2:5]), file=sys.stderr)
     return 2
 
 
