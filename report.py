@@ -161,6 +161,11 @@ def group_runs(runs):
         row["tokens"] = _agreed(runs_, "tokens_seen", "tokens trained", flags)
         _agreed(runs_, "val_tokens", "validation tokens", flags)
         rows.append(row)
+    for r in rows:  # rows of one method and size in one experiment: name what tells them apart
+        sib = [x for x in rows if (x["experiment"], x["method"], x["hrl_budget"]) == (r["experiment"], r["method"], r["hrl_budget"])]
+        diff = [k for k in KEY if len({json.dumps(x[k], sort_keys=True) for x in sib}) > 1]
+        r["tag"] = ", ".join(f"tokenizer {r['tok_variant']}" if k == "tok_sha" else f"{k} {str(r[k])[:16]}" for k in diff)
+        r["label"] = r["method"] + (f" ({r['tag']})" if r["tag"] else "")
     return rows
 
 
@@ -258,7 +263,7 @@ def _fmt_fit(f):
 
 
 # --- picking rows for the claims ------------------------------------------------------------
-def curve(rows, methods, lang=None):
+def curve(rows, methods):
     """One row per HRL size for a method (the row with most seeds), outside the ablations."""
     best = {}
     for r in rows:
@@ -272,14 +277,14 @@ def curve(rows, methods, lang=None):
 def partner(rows, row, methods, **match):
     """The row of another method at the same point (HRL and LRL budget), preferring the same
     experiment, then the same tokenizer, then more seeds."""
-    cands = [r for r in rows if r["method"] in methods and r["hrl_budget"] == row["hrl_budget"]
+    cands = [r for r in rows if r["method"] in methods and r["hrl_budget"] == row["hrl_budget"] and r["lrls"] == row["lrls"]
              and r["lrl_budget"] == row["lrl_budget"] and r is not row and all(r[k] == v for k, v in match.items())]
     cands.sort(key=lambda r: (r["experiment"] != row["experiment"], r["tok_sha"] != row["tok_sha"], -r["seeds"], r["experiment"]))
     return cands[0] if cands else None
 
 
 def _tok(n):
-    return f"{n / 1e6:g}M" if n >= 1e6 else f"{n / 1e3:g}k"
+    return f"{n / 1e6:.4g}M" if n >= 1e6 else f"{n / 1e3:.4g}k" if n >= 1e4 else f"{n:,}"
 
 
 def _s(s):
@@ -341,7 +346,7 @@ def claim_transform(rows, n_boot=BOOTSTRAP):
         else:
             per[m] = NOISE
     return {"claim": "(a) data transformation (translate, codeswitch) does not keep scaling",
-            "numbers": "; ".join(nums), "verdict": combine(per)}
+            "numbers": "; ".join(nums) or "needs translate or codeswitch runs", "verdict": combine(per)}
 
 
 def claim_knowledge(rows, n_boot=BOOTSTRAP):
@@ -349,6 +354,8 @@ def claim_knowledge(rows, n_boot=BOOTSTRAP):
     per, nums = {}, []
     for m in KNOWLEDGE:
         c = curve(rows, (m,))
+        if len(c) == 1:
+            nums.append(f"{m}: one HRL size, not swept")
         if len(c) < 2:
             continue
         lang = c[0]["lrl"]
@@ -389,7 +396,8 @@ def claim_scalex(rows, n_boot=BOOTSTRAP):
         parts = [f"{_tok(r['hrl_budget'])}: scalex {bpb(r):.4f}"]
         for name, b in (("mix", m), ("lrl_only", l)):
             if b:
-                parts.append(f"{name} {bpb(b):.4f} (margin {bpb(b) - bpb(r):+.4f})")
+                parts.append(f"{name} {bpb(b):.4f} (margin {bpb(b) - bpb(r):+.4f})"
+                             + ("" if b["steps"] == r["steps"] else f" [steps {b['steps']} vs {r['steps']}: not compute-matched]"))
                 signs.append(compare(bpb(r), bpb(b), s))
         if base:
             margins.append(bpb(p[base]) - bpb(r))
@@ -452,7 +460,7 @@ def claim_tokens(rows, n_boot=BOOTSTRAP):
 
 def claim_multilingual(rows, n_boot=BOOTSTRAP):
     """(f) ScaleX beats mix on every LRL when there are two LRLs."""
-    pairs = [(r, partner(rows, r, MIX, lrls=r["lrls"])) for r in rows if r["method"] == "scalex" and len(r["lrls"]) > 1]
+    pairs = [(r, partner(rows, r, MIX)) for r in rows if r["method"] == "scalex" and len(r["lrls"]) > 1]
     pairs = [(a, b, l) for a, b in pairs if b for l in a["lrls"] if l in a["bpb"] and l in b["bpb"]]
     per, nums = {}, []
     for a, b, l in pairs:
@@ -482,20 +490,19 @@ def _pm(ms):
 
 def experiment_table(rows):
     r0, langs = rows[0], [rows[0]["hrl"]] + rows[0]["lrls"]
-    variants = len({r["tok_sha"] for r in rows}) > 1
     extra = sorted({k for r in rows for x in r["runs"] for k in x["bpb_extra"]})
-    head = (["method"] + (["tokenizer"] if variants else []) + [f"{l} budget" for l in langs] + ["tokens trained", "steps", "seeds"]
+    head = (["method"] + [f"{l} budget" for l in langs] + ["tokens trained", "steps", "seeds"]
             + [f"**{l} val bpb**" for l in r0["lrls"]] + [f"{r0['lrl']} eval SE", f"{r0['hrl']} val bpb"]
             + [f"{k} bpb" for k in extra] + ["notes"])
     body = []
-    for r in sorted(rows, key=lambda r: (r["method"], r["hrl_budget"], r["tok_variant"] or "")):
+    for r in sorted(rows, key=lambda r: (r["method"], r["hrl_budget"], r["label"])):
         tokens = "varies" if r["tokens"] is None else " / ".join(f"{l} {_tok(n)}" for l, n in r["tokens"].items() if n)
         synth = [f"{k} is {v}" for k, v in r["derived"].items() if (r["tokens"] or {}).get(k)]
         ex = []
         for k in extra:
             vals = [x["bpb_extra"][k]["bpb"] for x in r["runs"] if k in x["bpb_extra"]]
             ex.append(_pm(_mean_std(vals)) if len(vals) == r["seeds"] else "")
-        body.append([r["method"]] + ([r["tok_variant"]] if variants else []) + [f"{r['budget'].get(l, 0):,}" for l in langs]
+        body.append([r["label"]] + [f"{r['budget'].get(l, 0):,}" for l in langs]
                     + [tokens, "varies" if r["steps"] is None else f"{r['steps']:,}", r["seeds"]]
                     + [f"**{_pm(r['bpb'][l])}**" if l in r["bpb"] else "" for l in r0["lrls"]]
                     + [f"{r['se'][r['lrl']]:.4f}" if r["lrl"] in r["se"] else "", _pm(r["bpb"][r["hrl"]]) if r["hrl"] in r["bpb"] else ""]
@@ -505,10 +512,10 @@ def experiment_table(rows):
 
 def fits_table(rows, n_boot):
     body = []
-    for m in sorted({r["method"] for r in rows}):
-        c = sorted((r for r in rows if r["method"] == m), key=lambda r: r["hrl_budget"])
+    for m in sorted({r["label"] for r in rows}):
+        c = sorted((r for r in rows if r["label"] == m), key=lambda r: r["hrl_budget"])
         if len({r["hrl_budget"] for r in c}) != len(c) or len(c) < 2:
-            continue  # several points at one size (e.g. two tokenizers): no single curve
+            continue  # one size only, or points no key field tells apart: no single curve
         lang = c[0]["lrl"]
         f = fit_scaling([(r["hrl_budget"], [x["val_bpb"][lang] for x in r["runs"]]) for r in c], n_boot)
         s = spread(c, lang)
@@ -613,20 +620,19 @@ def plot_rows(rows, all_rows, path, title):
     langs = r0["lrls"] + [r0["hrl"]]
     lines = {}
     for r in rows:
-        lines.setdefault(r["method"] + ("" if r["tok_variant"] in (None, "joint") else f" ({r['tok_variant']})"), []).append(r)
+        lines.setdefault((r["label"], r["method"]), []).append(r)
     if not any(r["method"] == "lrl_only" for r in rows):
         lo = [r for r in curve(all_rows, ("lrl_only",)) if r["lrl_budget"] == r0["lrl_budget"]]
         if lo:
-            lines["lrl_only (compute-matched)"] = lo
+            lines[("lrl_only (compute-matched)", "lrl_only")] = lo
     fig, axes = plt.subplots(1, len(langs), figsize=(4.2 * len(langs) + 2, 3.8), dpi=110, layout="constrained", squeeze=False)
     for ax, lang in zip(axes[0], langs):
-        for label, rs in sorted(lines.items()):
+        for (label, method), rs in sorted(lines.items()):
             rs = sorted((r for r in rs if lang in r["bpb"]), key=lambda r: r["hrl_budget"])
             if not rs or (lang == r0["hrl"] and all(not (r["tokens"] or {}).get(lang) for r in rs)):
                 continue  # a run that never trained the HRL has no HRL cost to show
-            method = label.split(" ")[0]
             ax.errorbar([r["hrl_budget"] for r in rs], [r["bpb"][lang][0] for r in rs], yerr=[r["bpb"][lang][1] or 0 for r in rs],
-                        marker="o", capsize=3, color=color(method), ls="--" if "(" in label else "-", label=label)
+                        marker="o", capsize=3, color=color(method), ls="-" if label == method else "--", label=label)
         ax.set_xscale("log")
         ax.set_xlabel(f"{r0['hrl']} (high-resource) tokens")
         ax.set_ylabel(f"{lang} val bits/byte" + (" (what the HRL side pays)" if lang == r0["hrl"] else ""))

@@ -52,6 +52,8 @@ def test_different_plans_budgets_or_data_are_separate_rows():
             rec("mix", 1000, 2.1, seed=5, budget={"en": 1000, "zh": 500})]
     rows = report.group_runs(runs)
     assert len(rows) == 5 and all(r["seeds"] == 1 for r in rows)
+    labels = sorted(r["label"] for r in rows)  # the table and plot say what tells the rows apart
+    assert labels[0].startswith("mix (budget {") and "plan_sha other" in " ".join(labels) and "world_size 8" in " ".join(labels)
 
 
 def test_a_row_whose_seeds_trained_different_steps_is_flagged_not_hidden():
@@ -165,8 +167,8 @@ def test_d_schedule_matters_when_a_variant_differs_beyond_the_spread():
                              + [rec("scalex_cosine", 1000, 2.1 + 0.001 * s, s, "ablate-lr") for s in (1, 2)]
                              + [rec("scalex_wsd", 1000, 2.0 + 0.001 * s, s, "ablate-lr") for s in (1, 2)])
     c = report.claim_schedule(rows, NB)
-    assert c["verdict"] == report.SUP and "scalex vs scalex_cosine at 1k: 2.0007 vs 2.1015 (spread 0.0012)" in c["numbers"]
-    assert "scalex vs scalex_wsd at 1k: 2.0007 vs 2.0015" in c["numbers"]
+    assert c["verdict"] == report.SUP and "scalex vs scalex_cosine at 1,000: 2.0007 vs 2.1015 (spread 0.0012)" in c["numbers"]
+    assert "scalex vs scalex_wsd at 1,000: 2.0007 vs 2.0015" in c["numbers"]
     inside = [r for r in rows if r["method"] != "scalex_cosine"]  # WSD alone: inside the spread
     assert report.claim_schedule(inside, NB)["verdict"] == report.NOISE
 
@@ -178,7 +180,7 @@ def test_e_disjoint_worse_beyond_the_spread_is_supported():
             runs += [rec(m, 1000, v + 0.002 * s, s, "ablate-tokens", tok_variant=variant, tok_sha=variant,
                          data_dir=f"data/{variant}") for s in (1, 2)]
     c = report.claim_tokens(report.group_runs(runs), NB)
-    assert c["verdict"] == report.SUP and "scalex joint vs disjoint at 1k: 2.0030 vs 2.1030" in c["numbers"]
+    assert c["verdict"] == report.SUP and "scalex joint vs disjoint at 1,000: 2.0030 vs 2.1030" in c["numbers"]
 
 
 def test_f_multilingual_verdict_per_language():
@@ -187,7 +189,7 @@ def test_f_multilingual_verdict_per_language():
                    val_bpb={"en": 1.5, "zh": zh + 0.001 * s, "ja": ja + 0.001 * s})
     rows = report.group_runs([ml("scalex", 2.0, 2.5, s) for s in (1, 2)] + [ml("mix", 2.1, 2.5005, s) for s in (1, 2)])
     c = report.claim_multilingual(rows, NB)
-    assert c["verdict"] == f"zh at 1k: {report.SUP}; ja at 1k: {report.NOISE}"
+    assert c["verdict"] == f"zh at 1,000: {report.SUP}; ja at 1,000: {report.NOISE}"
 
 
 # --- end to end ----------------------------------------------------------------------------
