@@ -76,9 +76,11 @@ def load_run(dirpath, root):
     run's config.json, else a default; the experiment is the folder below root."""
     spath = os.path.join(dirpath, "summary.json")
     s = _read_json(spath)
-    for field in ("method", "hrl", "budget", "val_bpb"):
-        if field not in s:
-            raise ConfigError(f"{spath}: no field '{field}'; the run is not a finished training run")
+    for field, kind in (("method", str), ("hrl", str), ("budget", dict), ("val_bpb", dict)):
+        if not isinstance(s.get(field), kind):
+            raise ConfigError(f"{spath}: no valid field '{field}'; the run is not a finished training run: train it again")
+    if s["hrl"] not in s["budget"]:
+        raise ConfigError(f"{spath}: budget has no entry for the hrl '{s['hrl']}'; the summary is damaged: train the run again")
     c = _read_json(os.path.join(dirpath, "config.json")) if os.path.isfile(os.path.join(dirpath, "config.json")) else {}
     cfg, plan = c.get("config", {}), c.get("plan")
     listed = s.get("lrls") or s.get("lrl") or cfg.get("lrl") or []
@@ -267,7 +269,7 @@ def curve(rows, methods):
     """One row per HRL size for a method (the row with most seeds), outside the ablations."""
     best = {}
     for r in rows:
-        if r["method"] in methods and r["experiment"] not in ABLATIONS and len(r["lrls"]) == 1:
+        if r["method"] in methods and r["experiment"] not in ABLATIONS and len(r["lrls"]) == 1 and r["lrl"] in r["bpb"]:
             k = r["hrl_budget"]
             if k not in best or r["seeds"] > best[k]["seeds"]:
                 best[k] = r
@@ -278,7 +280,7 @@ def partner(rows, row, methods, **match):
     """The row of another method at the same point (HRL and LRL budget), preferring the same
     experiment, then the same tokenizer, then more seeds."""
     cands = [r for r in rows if r["method"] in methods and r["hrl_budget"] == row["hrl_budget"] and r["lrls"] == row["lrls"]
-             and r["lrl_budget"] == row["lrl_budget"] and r is not row and all(r[k] == v for k, v in match.items())]
+             and r["lrl_budget"] == row["lrl_budget"] and r is not row and r["lrl"] in r["bpb"] and all(r[k] == v for k, v in match.items())]
     cands.sort(key=lambda r: (r["experiment"] != row["experiment"], r["tok_sha"] != row["tok_sha"], -r["seeds"], r["experiment"]))
     return cands[0] if cands else None
 
@@ -315,13 +317,14 @@ def _transform_quality(row):
 def claim_transform(rows, n_boot=BOOTSTRAP):
     """(a) translation / code-switching stop scaling: their gain between the two largest HRL
     sizes is inside the seed spread while a knowledge-transfer method's gain there is not."""
-    per, nums = {}, []
-    for m in TRANSFORM:
+    per, nums, chrf_of = {}, [], {}
+    for m in TRANSFORM:  # translate first: code-switching uses its lexicon, so it may borrow its chrF
         c = curve(rows, (m,))
         if not c:
             continue
         lang = c[0]["lrl"]
         backend, chrf = _transform_quality(c[-1])
+        chrf = chrf_of.setdefault(backend, chrf) if chrf is not None else chrf_of.get(backend)
         fit = fit_scaling([(r["hrl_budget"], [x["val_bpb"][lang] for x in r["runs"]]) for r in c], n_boot)
         nums.append(f"{m}: translator {backend}, chrF {'not recorded' if chrf is None else f'{chrf:.1f}'}; {_fmt_fit(fit)}")
         if chrf is None or chrf < CHRF_MIN:
@@ -643,15 +646,21 @@ def plot_rows(rows, all_rows, path, title):
     return _save(fig, path)
 
 
-def _read_jsonl(path):
+def _read_metrics(path):
+    """The log records, checked: a cut-off or foreign line is one clear error, not a traceback."""
     out = []
     with open(path) as f:
         for i, line in enumerate(f, 1):
             try:
-                out.append(json.loads(line))
-            except ValueError:
-                raise ConfigError(f"{path}: line {i} is not JSON (a write was cut off); delete that line "
+                r = json.loads(line)
+                ok = isinstance(r.get("step"), int) and all(isinstance(r.get(k, {}), dict) for k in ("train_loss", "val_loss"))
+                ok = ok and ("train_loss" not in r or isinstance(r.get("lr"), (int, float)))
+            except (ValueError, AttributeError):
+                ok = False
+            if not ok:
+                raise ConfigError(f"{path}: line {i} is not a metrics record (a write cut off?); delete that line "
                                   f"and plot again (the checkpoint and summary are not affected)")
+            out.append(r)
     return out
 
 
@@ -664,7 +673,7 @@ def plot_run(rd):
     plan = _read_json(os.path.join(rd, "config.json")).get("plan")
     if not plan or "tokens_per_step" not in plan:
         raise ConfigError(f"plot: {os.path.join(rd, 'config.json')} has no plan; the run predates plans: train it again")
-    recs = _read_jsonl(os.path.join(rd, "metrics.jsonl"))
+    recs = _read_metrics(os.path.join(rd, "metrics.jsonl"))
     train = [r for r in recs if "train_loss" in r]
     evals = [r for r in recs if "val_loss" in r]
     if not train:

@@ -139,8 +139,15 @@ def test_a_translation_that_keeps_scaling_is_not_supported():
 def test_a_translator_below_the_chrf_threshold_cannot_test_the_claim():
     rows = report.group_runs(plateau("translate", 2.5) + plateau("codeswitch", None) + scaling("mix"))
     c = report.claim_transform(rows, NB)
-    assert c["verdict"] == report.UNTESTABLE
-    assert "chrF 2.5" in c["numbers"] and "chrF not recorded" in c["numbers"]
+    assert c["verdict"] == report.UNTESTABLE and c["numbers"].count("chrF 2.5") == 2
+    c = report.claim_transform(report.group_runs(plateau("codeswitch", None) + scaling("mix")), NB)
+    assert c["verdict"] == report.UNTESTABLE and "translator dict, chrF not recorded" in c["numbers"]
+
+
+def test_a_codeswitch_borrows_the_chrf_of_its_translator():
+    rows = report.group_runs(plateau("translate", 45.0) + plateau("codeswitch", None) + scaling("mix"))
+    c = report.claim_transform(rows, NB)
+    assert c["verdict"] == report.SUP and c["numbers"].count("chrF 45.0") == 2
 
 
 def test_claims_without_their_experiments_are_not_run():
@@ -241,6 +248,11 @@ def test_report_cli_on_nothing_and_on_a_damaged_summary(tmp_path):
     (tmp_path / "a" / "summary.json").write_text('{"method": "mi')
     r = run("eval.py", "report", tmp_path)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "summary.json: cannot read" in r.stderr
+    (tmp_path / "a" / "summary.json").write_text('{"method": "mix", "hrl": "en", "budget": {"zh": 1}, "val_bpb": {}}')
+    r = run("eval.py", "report", tmp_path)
+    assert r.returncode == 2 and "budget has no entry for the hrl 'en'" in r.stderr
+    r = run("eval.py", "report", tmp_path, "--bootstrap=-1")
+    assert r.returncode == 2 and "--bootstrap=-1" in r.stderr
 
 
 def test_colours_are_fixed_per_method():
@@ -263,7 +275,10 @@ def test_plot_run_and_its_bad_input(tmp_path):
     assert open(rd / "plot.png", "rb").read(4) == b"\x89PNG"
     (rd / "metrics.jsonl").write_text(json.dumps(recs[0]) + "\n" + '{"step": 2, "lo')
     r = run("eval.py", "plot", rd)
-    assert r.returncode == 2 and "metrics.jsonl: line 2 is not JSON" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert r.returncode == 2 and "metrics.jsonl: line 2 is not a metrics record" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    (rd / "metrics.jsonl").write_text(json.dumps(recs[0]) + "\n" + json.dumps({"step": 2, "train_loss": 3.0, "lr": 1}) + "\n")
+    r = run("eval.py", "plot", rd)
+    assert r.returncode == 2 and "line 2 is not a metrics record" in r.stderr
     r = run("eval.py", "plot", tmp_path / "nope")
     assert r.returncode == 2 and "plot: no " in r.stderr
 
