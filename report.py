@@ -166,6 +166,7 @@ def group_runs(runs):
     for r in rows:  # rows of one method and size in one experiment: name what tells them apart
         sib = [x for x in rows if (x["experiment"], x["method"], x["hrl_budget"]) == (r["experiment"], r["method"], r["hrl_budget"])]
         diff = [k for k in KEY if len({json.dumps(x[k], sort_keys=True) for x in sib}) > 1]
+        diff = [k for k in diff if not (k == "data_dir" and "tok_sha" in diff)]  # a new tokenizer needs its own data dir
         r["tag"] = ", ".join(f"tokenizer {r['tok_variant']}" if k == "tok_sha" else f"{k} {str(r[k])[:16]}" for k in diff)
         r["label"] = r["method"] + (f" ({r['tag']})" if r["tag"] else "")
     return rows
@@ -265,6 +266,11 @@ def _fmt_fit(f):
 
 
 # --- picking rows for the claims ------------------------------------------------------------
+def _points(c, lang):
+    """A curve's rows as fit input: (HRL tokens, each seed's bpb)."""
+    return [(r["hrl_budget"], [x["val_bpb"][lang] for x in r["runs"]]) for r in c]
+
+
 def curve(rows, methods):
     """One row per HRL size for a method (the row with most seeds), outside the ablations."""
     best = {}
@@ -325,7 +331,7 @@ def claim_transform(rows, n_boot=BOOTSTRAP):
         lang = c[0]["lrl"]
         backend, chrf = _transform_quality(c[-1])
         chrf = chrf_of.setdefault(backend, chrf) if chrf is not None else chrf_of.get(backend)
-        fit = fit_scaling([(r["hrl_budget"], [x["val_bpb"][lang] for x in r["runs"]]) for r in c], n_boot)
+        fit = fit_scaling(_points(c, lang), n_boot)
         nums.append(f"{m}: translator {backend}, chrF {'not recorded' if chrf is None else f'{chrf:.1f}'}; {_fmt_fit(fit)}")
         if chrf is None or chrf < CHRF_MIN:
             per[m] = UNTESTABLE
@@ -363,7 +369,7 @@ def claim_knowledge(rows, n_boot=BOOTSTRAP):
             continue
         lang = c[0]["lrl"]
         s = spread(c, lang)
-        fit = fit_scaling([(r["hrl_budget"], [x["val_bpb"][lang] for x in r["runs"]]) for r in c], n_boot)
+        fit = fit_scaling(_points(c, lang), n_boot)
         nums.append(f"{m}: {_fmt_fit(fit)}" + (f", fitted drop {fit['drop']:.4f}" if fit.get("status") == "fitted" else "")
                     + f", spread {_s(s)}")
         if fit.get("status") != "fitted":
@@ -405,6 +411,8 @@ def claim_scalex(rows, n_boot=BOOTSTRAP):
         if base:
             margins.append(bpb(p[base]) - bpb(r))
         nums.append(" ".join(parts))
+    if len(margins) > 1:
+        nums.append(f"margin vs {('mix', 'lrl_only')[base - 1]} {margins[0]:+.4f} -> {margins[-1]:+.4f}")
     nums.append(f"spread {_s(s)}")
     if s is None:
         v = ONE
@@ -520,7 +528,7 @@ def fits_table(rows, n_boot):
         if len({r["hrl_budget"] for r in c}) != len(c) or len(c) < 2:
             continue  # one size only, or points no key field tells apart: no single curve
         lang = c[0]["lrl"]
-        f = fit_scaling([(r["hrl_budget"], [x["val_bpb"][lang] for x in r["runs"]]) for r in c], n_boot)
+        f = fit_scaling(_points(c, lang), n_boot)
         s = spread(c, lang)
         if f["status"] != "fitted":
             body.append([m, len(c), f["status"], "", "", "", _s(s), ""])
@@ -636,9 +644,8 @@ def plot_rows(rows, all_rows, path, title):
                 continue  # a run that never trained the HRL has no HRL cost to show
             ax.errorbar([r["hrl_budget"] for r in rs], [r["bpb"][lang][0] for r in rs], yerr=[r["bpb"][lang][1] or 0 for r in rs],
                         marker="o", capsize=3, color=color(method), ls="-" if label == method else "--", label=label)
-        ax.set_xscale("log")
-        ax.set_xlabel(f"{r0['hrl']} (high-resource) tokens")
-        ax.set_ylabel(f"{lang} val bits/byte" + (" (what the HRL side pays)" if lang == r0["hrl"] else ""))
+        ax.set(xscale="log", xlabel=f"{r0['hrl']} (high-resource) tokens",
+               ylabel=f"{lang} val bits/byte" + (" (what the HRL side pays)" if lang == r0["hrl"] else ""))
         ax.grid(alpha=0.3)
     handles = {l: h for ax in axes[0] for h, l in zip(*ax.get_legend_handles_labels())}
     fig.legend(list(handles.values()), list(handles), loc="outside right upper", fontsize=8)  # outside: never covers data
@@ -689,15 +696,13 @@ def plot_run(rd):
             ax.plot(*zip(*ev), "o--", ms=4, label=f"{lang} val", **({"color": line.get_color()} if line else {}))
     axl.plot([r["step"] * tps for r in train], [r["lr"] for r in train], color="k", lw=1)
     for a in (ax, axl):
+        a.grid(alpha=0.3)
         for st in plan["stages"][1:]:
             a.axvline(st["start_step"] * tps, color="grey", ls=":", lw=1)
     for st in plan["stages"]:
         ax.annotate(st["name"], (st["start_step"] * tps, 1), xycoords=("data", "axes fraction"), va="top", fontsize=8)
-    ax.set_ylabel("loss (nats/token)")
-    axl.set_ylabel("learning rate")
-    axl.set_xlabel("tokens seen (all languages)")
-    ax.grid(alpha=0.3)
-    axl.grid(alpha=0.3)
+    ax.set(ylabel="loss (nats/token)")
+    axl.set(ylabel="learning rate", xlabel="tokens seen (all languages)")
     fig.legend(loc="outside right upper", fontsize=8)
     fig.suptitle(os.path.basename(os.path.normpath(rd)))
     return _save(fig, os.path.join(rd, "plot.png"))

@@ -205,8 +205,8 @@ def write_run(root, r):
     os.makedirs(d)
     s = {"run_name": os.path.basename(d), "method": r["method"], "hrl": "en", "lrl": "zh", "budget": r["budget"],
          "val_bpb": r["val_bpb"], "val_bpb_se": {"zh": 0.001}, "tokens_seen": r["tokens_seen"], "steps": r["steps"],
-         "params": 100, "experiment": r["experiment"], "seed": r["seed"], "data_dir": "data/q",
-         "tokenizer": {"variant": "joint", "sha256": "t"}, "plan_sha256": r["plan_sha"], "world_size": 1, "model": "tiny",
+         "params": 100, "experiment": r["experiment"], "seed": r["seed"], "data_dir": r["data_dir"],
+         "tokenizer": {"variant": r["tok_variant"], "sha256": r["tok_sha"]}, "plan_sha256": r["plan_sha"], "world_size": 1, "model": "tiny",
          "transform_quality": r["transform"]}
     json.dump(s, open(os.path.join(d, "summary.json"), "w"))
     if r["method"] == "scalex":
