@@ -322,8 +322,11 @@ def _transform_quality(row):
 # --- the claims: each a pure function of the rows -> {claim, numbers, verdict} -------------
 def claim_transform(rows, n_boot=BOOTSTRAP):
     """(a) translation / code-switching stop scaling: their gain between the two largest HRL
-    sizes is inside the seed spread while a knowledge-transfer method's gain there is not."""
+    sizes is inside the seed spread while a knowledge-transfer method's gain there is not, or
+    their fit does not scale while a knowledge-transfer method's fit does."""
     per, nums, chrf_of = {}, [], {}
+    kt_curves = [c for c in (curve(rows, (k,)) for k in KNOWLEDGE) if len(c) >= 3]
+    kt_fit = [c[0]["method"] for c in kt_curves if scales(fit_scaling(_points(c, c[0]["lrl"]), n_boot), spread(c, c[0]["lrl"]))]
     for m in TRANSFORM:  # translate first: code-switching uses its lexicon, so it may borrow its chrF
         c = curve(rows, (m,))
         if not c:
@@ -345,12 +348,12 @@ def claim_transform(rows, n_boot=BOOTSTRAP):
         s = spread([a, b] + [r for _, x, y in kts for r in (x, y)], lang)
         nums[-1] += f"; gain {_tok(a['hrl_budget'])}->{_tok(b['hrl_budget'])} {bpb(a) - bpb(b):+.4f}"
         nums += [f"{k} gain there {bpb(x) - bpb(y):+.4f}" for k, x, y in kts]
-        nums.append(f"spread {_s(s)}")
+        nums.append(f"spread {_s(s)}; knowledge transfer that scales by its fit: {', '.join(kt_fit) or 'none'}")
         if s is None:
             per[m] = ONE
         elif compare(bpb(b), bpb(a), s) == 1:
             per[m] = NOT  # it keeps improving beyond the noise at the largest sizes
-        elif any(compare(bpb(y), bpb(x), s) == 1 for _, x, y in kts):
+        elif any(compare(bpb(y), bpb(x), s) == 1 for _, x, y in kts) or (kt_fit and not scales(fit, spread(c, lang))):
             per[m] = SUP
         else:
             per[m] = NOISE
@@ -636,6 +639,8 @@ def plot_rows(rows, all_rows, path, title):
         lo = [r for r in curve(all_rows, ("lrl_only",)) if r["lrl_budget"] == r0["lrl_budget"]]
         if lo:
             lines[("lrl_only (compute-matched)", "lrl_only")] = lo
+    tags = sorted({label[len(method):] for label, method in lines})  # what tells a method's lines apart
+    styles = {t: ["-", "--", ":", "-."][i % 4] for i, t in enumerate(tags)}
     fig, axes = plt.subplots(1, len(langs), figsize=(4.2 * len(langs) + 2, 3.8), dpi=110, layout="constrained", squeeze=False)
     for ax, lang in zip(axes[0], langs):
         for (label, method), rs in sorted(lines.items()):
@@ -643,7 +648,7 @@ def plot_rows(rows, all_rows, path, title):
             if not rs or (lang == r0["hrl"] and all(not (r["tokens"] or {}).get(lang) for r in rs)):
                 continue  # a run that never trained the HRL has no HRL cost to show
             ax.errorbar([r["hrl_budget"] for r in rs], [r["bpb"][lang][0] for r in rs], yerr=[r["bpb"][lang][1] or 0 for r in rs],
-                        marker="o", capsize=3, color=color(method), ls="-" if label == method else "--", label=label)
+                        marker="o", capsize=3, color=color(method), ls=styles[label[len(method):]], label=label)
         ax.set(xscale="log", xlabel=f"{r0['hrl']} (high-resource) tokens",
                ylabel=f"{lang} val bits/byte" + (" (what the HRL side pays)" if lang == r0["hrl"] else ""))
         ax.grid(alpha=0.3)

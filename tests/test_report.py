@@ -130,6 +130,14 @@ def test_a_plateau_beside_a_scaling_method_is_supported():
     assert "translator dict, chrF 45.0" in c["numbers"] and "gain 800k->1.6M +0.0000" in c["numbers"]
 
 
+def test_a_flat_translation_beside_a_fit_that_scales_is_supported():
+    flat = curve_runs("translate", [2.0] * 5, transform={"zh.t": {"backend": "opus", "chrf": 50.0}})
+    steady = curve_runs("mix", [law(d, A=0.2, alpha=2.0) for d in SIZES])  # its tail gain is inside the noise
+    c = report.claim_transform(report.group_runs(flat + steady), NB)
+    assert c["verdict"] == report.SUP and "mix gain there +0.0023" in c["numbers"]
+    assert "knowledge transfer that scales by its fit: mix" in c["numbers"]
+
+
 def test_a_translation_that_keeps_scaling_is_not_supported():
     q = {"zh.translated": {"backend": "opus", "chrf": 50.0}}
     c = report.claim_transform(report.group_runs(scaling("translate", transform=q) + scaling("mix")), NB)
