@@ -376,7 +376,7 @@ def claim_knowledge(rows, n_boot=BOOTSTRAP):
         nums.append(f"{m}: {_fmt_fit(fit)}" + (f", fitted drop {fit['drop']:.4f}" if fit.get("status") == "fitted" else "")
                     + f", spread {_s(s)}")
         if fit.get("status") != "fitted":
-            per[m] = f"inconclusive ({fit['status']})"
+            per[m] = f"inconclusive: {fit['status']}"
         elif s is None:
             per[m] = ONE
         elif scales(fit, s):
@@ -387,6 +387,14 @@ def claim_knowledge(rows, n_boot=BOOTSTRAP):
             per[m] = NOISE
     return {"claim": "(b) knowledge transfer (mix, order, proportion, scalex) scales with HRL data",
             "numbers": "; ".join(nums) or "no knowledge-transfer method swept over 2+ HRL sizes", "verdict": combine(per)}
+
+
+def _matched(b, r):
+    """Steps of a baseline vs ScaleX: plans round each stage to whole steps, so a step or so
+    apart is shown; more than 1% apart, the comparison is not compute-matched."""
+    if b["steps"] == r["steps"] or None in (b["steps"], r["steps"]):
+        return ""
+    return f" [steps {b['steps']} vs {r['steps']}" + (": not compute-matched]" if abs(b["steps"] - r["steps"]) > 0.01 * r["steps"] else "]")
 
 
 def claim_scalex(rows, n_boot=BOOTSTRAP):
@@ -409,7 +417,7 @@ def claim_scalex(rows, n_boot=BOOTSTRAP):
         for name, b in (("mix", m), ("lrl_only", l)):
             if b:
                 parts.append(f"{name} {bpb(b):.4f} (margin {bpb(b) - bpb(r):+.4f})"
-                             + ("" if b["steps"] == r["steps"] else f" [steps {b['steps']} vs {r['steps']}: not compute-matched]"))
+                             + _matched(b, r))
                 signs.append(compare(bpb(r), bpb(b), s))
         if base:
             margins.append(bpb(p[base]) - bpb(r))
@@ -489,12 +497,9 @@ CLAIMS = (claim_transform, claim_knowledge, claim_scalex, claim_schedule, claim_
 
 
 # --- the Markdown ---------------------------------------------------------------------------
-def _cell(x):
-    return str(x).replace("|", "\\|")
-
-
 def _table(head, body):
-    return "\n".join(["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(_cell(c) for c in r) + " |" for r in body])
+    cell = lambda x: str(x).replace("|", "\\|")  # a "|" inside a cell would end it
+    return "\n".join(["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(cell(c) for c in r) + " |" for r in body])
 
 
 def _pm(ms):
@@ -587,7 +592,7 @@ def report(root, out_md=None, n_boot=BOOTSTRAP):
         raise ConfigError(f"report: no finished run (summary.json) below {root}")
     rows = group_runs(runs)
     out_md = out_md or os.path.join(root, "report.md")
-    out_dir = os.path.dirname(os.path.abspath(out_md))
+    out_dir = os.path.dirname(out_md)
     parts, pngs = [f"# Report: {root}", ""], []
     cl = [f(rows, n_boot) for f in CLAIMS]
     parts += ["## Claims", "", _table(["claim", "numbers", "verdict"], [[c["claim"], c["numbers"], f"**{c['verdict']}**"] for c in cl]), ""]
