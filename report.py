@@ -425,7 +425,9 @@ def claim_scalex(rows, n_boot=BOOTSTRAP):
     if len(margins) > 1:
         nums.append(f"margin vs {('mix', 'lrl_only')[base - 1]} {margins[0]:+.4f} -> {margins[-1]:+.4f}")
     nums.append(f"spread {_s(s)}")
-    if s is None:
+    if "not compute-matched" in " ".join(nums):
+        v = "inconclusive: a baseline is not compute-matched"  # a gap in compute proves nothing
+    elif s is None:
         v = ONE
     elif -1 in signs:
         v = NOT

@@ -174,6 +174,10 @@ def test_c_scalex_with_a_growing_margin_is_supported_and_a_loser_is_not():
     assert report.claim_scalex(report.group_runs(base + lose), NB)["verdict"] == report.NOT
     steady = curve_runs("scalex", [1.95] * 5, experiment="scalex")  # wins, but the margin does not grow
     assert report.claim_scalex(report.group_runs(base + steady), NB)["verdict"].startswith(report.NOISE)
+    short = [dict(r, steps=8) if r["method"] == "lrl_only" else r for r in base] + win  # 20% fewer steps
+    c = report.claim_scalex(report.group_runs(short), NB)
+    assert "lrl_only 2.1000 (margin +0.1200) [steps 8 vs 10: not compute-matched]" in c["numbers"]
+    assert c["verdict"] == "inconclusive: a baseline is not compute-matched"
 
 
 def test_d_schedule_matters_when_a_variant_differs_beyond_the_spread():
