@@ -517,8 +517,9 @@ def experiment_table(rows):
         synth = [f"{k} is {v}" for k, v in r["derived"].items() if (r["tokens"] or {}).get(k)]
         ex = []
         for k in extra:
-            vals = [x["bpb_extra"][k]["bpb"] for x in r["runs"] if k in x["bpb_extra"]]
-            ex.append(_pm(_mean_std(vals)) if len(vals) == r["seeds"] else "")
+            got = [x["bpb_extra"][k] for x in r["runs"] if k in x["bpb_extra"]]
+            se = f" (SE {got[0]['se']:.4f})" if len(got) == 1 and got[0].get("se") is not None else ""  # one seed: the set's own error
+            ex.append(_pm(_mean_std([g["bpb"] for g in got])) + se if got and len(got) == r["seeds"] else "")
         body.append([r["label"]] + [f"{r['budget'].get(l, 0):,}" for l in langs]
                     + [tokens, "varies" if r["steps"] is None else f"{r['steps']:,}", r["seeds"]]
                     + [f"**{_pm(r['bpb'][l])}**" if l in r["bpb"] else "" for l in r0["lrls"]]

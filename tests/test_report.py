@@ -243,6 +243,8 @@ def test_report_end_to_end_claims_table_and_determinism(tmp_path):
     assert claims["(d) the LR schedule matters (constant stage 1 vs cosine vs WSD; mix under ScaleX's schedule)"] == report.NOTRUN
     assert "## Experiment: scalex" in text and "| wiki-zh bpb |" in text and "| xnli-zh acc |" in text
     assert "0.4150 ± (seeds) 0.0071" in text  # accuracy: mean over the two seeds
+    one = report.group_runs([dict(r, bpb_extra={"wiki": {"lang": "zh", "bpb": 2.5, "se": 0.01}}) for r in runs[:1]])
+    assert "| 2.5000 (SE 0.0100) |" in report.experiment_table(one)
     row = next(ln for ln in text.splitlines() if ln.startswith("| scalex | 1,600,000"))
     assert "**1.8000 ± 0.0057**" in row and "| 0.0010 |" in row and "| 2 |" in row
     assert sorted(os.path.basename(p) for p in pngs) == ["report-lrl-only.png", "report-mix.png", "report-scalex.png",
