@@ -1,13 +1,14 @@
 """
 Evaluate checkpoints and report runs.
 
-    python eval.py runs/quickstart/scalex-en200000-s1337   per-language val loss and bits/byte
-    python eval.py report runs/quickstart                  table (report.md) + plot (report.png)
+    python eval.py runs/quickstart/scalex-en800000-s1337   per-language val loss and bits/byte
+    python eval.py report runs/quickstart                  report.md (tables, fits, claims) + plots
+    python eval.py plot runs/quickstart/scalex-en800000-s1337   RUN/plot.png: loss and LR curves
     python eval.py --help
 
-The report is the paper's central comparison: low-resource bits-per-byte against the
-high-resource budget, one line per method. Runs with the same method and budget but other
-seeds are averaged, and their spread is shown: a gap smaller than it is noise.
+The report (report.py) is the paper's central comparison: low-resource bits-per-byte against
+the high-resource budget, one line per method, seeds averaged with their spread shown (a gap
+smaller than it is noise), a scaling-law fit per method and a computed verdict per claim.
 """
 import os
 import sys
@@ -69,9 +70,13 @@ def main(argv):
             return 0
         if len(pos) == 2 and pos[0] == "report":
             import report
-            table, md, png = report.report(pos[1], over.get("out"), over.get("plot"))
-            print(table)
-            print(f"\nwrote {md} and {png}")
+            text, md, pngs = report.report(pos[1], over.get("out"), over.get("bootstrap", report.BOOTSTRAP))
+            print(text)
+            print(f"wrote {md} and {', '.join(pngs)}")
+            return 0
+        if len(pos) == 2 and pos[0] == "plot":
+            import report
+            print(f"wrote {report.plot_run(pos[1])}")
             return 0
         if len(pos) == 1:
             n = over.get("eval_tokens")
@@ -84,7 +89,9 @@ def main(argv):
             return 0
     except ConfigError as e:
         fail(e)
-    fail(f"command: give RUN_DIR or report DIR, got {' '.join(pos) or 'nothing'}; see `python eval.py --help`")
+    print("usage:\n" + "\n".join(__doc__.strip().splitlines()[2:5]), file=sys.stderr)
+    return 2
+    python eval.py --help
 
 
 if __name__ == "__main__":
