@@ -1,9 +1,9 @@
 """
 Evaluate checkpoints and report runs.
 
-    python eval.py runs/quickstart/scalex-en800000-s1337   per-language val loss and bits/byte
+    python eval.py runs/quickstart/scalex-en200000-s1337   per-language val loss and bits/byte
     python eval.py report runs/quickstart                  report.md (tables, fits, claims) + plots
-    python eval.py plot runs/quickstart/scalex-en800000-s1337   RUN/plot.png: loss and LR curves
+    python eval.py plot runs/quickstart/scalex-en200000-s1337   RUN/plot.png: loss and LR curves
     python eval.py --help
 
 The report (report.py) is the paper's central comparison: low-resource bits-per-byte against
@@ -89,9 +89,7 @@ def main(argv):
             return 0
     except ConfigError as e:
         fail(e)
-    print("usage:\n" + "\n".join(__doc__.strip().splitlines()[2:5]), file=sys.stderr)
-    return 2
-    python eval.py --help
+    fail(f"command: give RUN_DIR, report DIR or plot RUN, got {' '.join(map(str, pos)) or 'nothing'}; see `python eval.py --help`")
 
 
 if __name__ == "__main__":

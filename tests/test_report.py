@@ -261,7 +261,7 @@ def test_report_cli_on_nothing_and_on_a_damaged_summary(tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "summary.json").write_text('{"method": "mi')
     r = run("eval.py", "report", tmp_path)
-    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "summary.json: cannot read" in r.stderr
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "summary.json: not valid JSON" in r.stderr
     (tmp_path / "a" / "summary.json").write_text('{"method": "mix", "hrl": "en", "budget": {"zh": 1}, "val_bpb": {}}')
     r = run("eval.py", "report", tmp_path)
     assert r.returncode == 2 and "budget has no entry for the hrl 'en'" in r.stderr
