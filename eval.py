@@ -132,10 +132,16 @@ def bits_per_byte(model, tok, docs, lang, block_size, batch_size, device, autoca
             np.add.at(bytes_doc, doc_of[s:s + m], token_bytes[y[i, :m]])
     scored = doc_of[n - 1] + 1  # documents reached (the last one maybe in part)
     L, B = loss_doc[:scored] / math.log(2), bytes_doc[:scored]
-    bpb = L.sum() / max(1.0, B.sum())
-    se = (math.sqrt(scored / (scored - 1) * ((L - bpb * B) ** 2).sum()) / B.sum()) if scored > 1 and B.sum() else float("nan")
+    bpb, se = L.sum() / max(1.0, B.sum()), ratio_se(L, B)
     return {"lang": lang, "loss": float(loss_doc.sum() / n), "bpb": float(bpb), "se": float(se), "tokens": int(n),
             "bytes": int(B.sum()), "docs": int(scored)}
+
+
+def ratio_se(L, B):
+    """Standard error of sum(L) / sum(B) over n documents (the delta method, as for any ratio
+    estimator): sqrt(n / (n - 1) * sum((L_d - R B_d)^2)) / sum(B). NaN for one document."""
+    n, R = len(L), L.sum() / B.sum()
+    return math.sqrt(n / (n - 1) * ((L - R * B) ** 2).sum()) / B.sum() if n > 1 and B.sum() else float("nan")
 
 
 def update_json(path, key, value):
