@@ -66,6 +66,16 @@ transform: venv
 report: venv
 	$(PY) eval.py report runs/quickstart
 
+# Downstream evaluation of every finished run below runs/$(SCALE): multiple-choice TASKS
+# (loader names, cached in data/tasks/, or .jsonl task files) -> each run's downstream.json and
+# runs/$(SCALE)/accuracy.md; TEXT=zh:ood.jsonl,... adds bits/byte on extra text (bpb_extra.json).
+SCALE ?= quickstart
+TASKS ?= xcopa_zh,xstorycloze_zh,xstorycloze_en
+TEXT  ?=
+.PHONY: eval
+eval: venv
+	$(PY) eval.py downstream runs/$(SCALE) $(if $(TASKS),--tasks=$(TASKS),) $(if $(TEXT),--text=$(TEXT),)
+
 dry-run: venv
 	@for m in $(ALL_METHODS); do $(PY) train.py config/quickstart/$$m.py --dry_run || exit 1; echo; done
 
