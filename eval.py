@@ -151,10 +151,10 @@ def update_json(path, key, value):
     write_json(path, obj)
 
 
-def cmd_bpb(run, over):
+def cmd_bpb(run, over, docs=None):
     if "text" not in over or "lang" not in over:
         raise ConfigError("bpb: give --text=FILE and --lang=LANG (e.g. --text=ood.jsonl --lang=zh)")
-    docs = read_texts(over["text"])
+    docs = docs or read_texts(over["text"])
     model, cfg, tok, dev, autocast = load_run(run, over.get("device", DEVICE))
     res = bits_per_byte(model, tok, docs, over["lang"], cfg["block_size"], over.get("batch_size", BATCH_SIZE), dev,
                         autocast, over.get("max_tokens"))
@@ -217,8 +217,8 @@ def cmd_downstream(root, over):
     for run in runs:
         print(f"== {run}", file=sys.stderr)
         table[run] = cmd_tasks(run, task_sets, over) if task_sets else {}
-        for lang, path, _ in texts:
-            name, res = cmd_bpb(run, {**over, "text": path, "lang": lang})
+        for lang, path, docs in texts:
+            name, res = cmd_bpb(run, {**over, "text": path, "lang": lang}, docs)
             print_bpb(name, res)
     md = accuracy_table(root, table)
     path = os.path.join(root, "accuracy.md")
