@@ -56,6 +56,8 @@ def load_run(path, device=DEVICE):
                           f"tokenizer.tiktoken); prepare that data dir again or copy it there") from None
     model = build_model(cfg["model"], ck["padded_vocab"], cfg["block_size"], **cfg["model_args"])
     model.load_state_dict(ck["model"])
+    if device not in ("auto", "cpu") and not (device.startswith("cuda") and torch.cuda.is_available()):
+        raise ConfigError(f"--device: '{device}' is not available here; use auto, cpu or cuda (on a machine with a GPU)")
     dev = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
     kernels.set_backend("auto")
     model.to(dev).eval()
@@ -154,6 +156,8 @@ def update_json(path, key, value):
 def cmd_bpb(run, over, docs=None):
     if "text" not in over or "lang" not in over:
         raise ConfigError("bpb: give --text=FILE and --lang=LANG (e.g. --text=ood.jsonl --lang=zh)")
+    if over.get("max_tokens") is not None and not (isinstance(over["max_tokens"], int) and over["max_tokens"] > 0):
+        raise ConfigError(f"--max_tokens: {over['max_tokens']!r} is not a positive number of tokens")
     docs = docs or read_texts(over["text"])
     model, cfg, tok, dev, autocast = load_run(run, over.get("device", DEVICE))
     res = bits_per_byte(model, tok, docs, over["lang"], cfg["block_size"], over.get("batch_size", BATCH_SIZE), dev,
