@@ -298,13 +298,14 @@ def cmd_sample(run, over):
 def main(argv):
     pos, over = parse_args(argv)
     try:
-        cmd = pos[0] if pos else ""
-        if cmd == "report" and len(pos) == 2:
+        if len(pos) == 2 and pos[0] == "report":
             import report
             table, md, png = report.report(pos[1], over.get("out"), over.get("plot"))
             print(table)
             print(f"\nwrote {md} and {png}")
             return 0
+        # ---- using a run: bpb, tasks, downstream, sample, export (tasks.py, export.py)
+        cmd = pos[0] if pos else ""
         if cmd == "bpb" and len(pos) == 2:
             print_bpb(*cmd_bpb(pos[1], over))
             return 0
@@ -324,10 +325,11 @@ def main(argv):
             return 0
         if cmd == "export" and len(pos) == 3:
             import export
+            export.check_out_dir(pos[2])
             model, cfg, tok, _, _ = load_run(pos[1], "cpu")
             print(export.export(model, cfg, tok, pos[2], over.get("lang")))
             return 0
-        if len(pos) == 1 and cmd not in ("report", "bpb", "tasks", "downstream", "sample", "export"):
+        if len(pos) == 1 and cmd not in ("report", "bpb", "tasks", "downstream", "sample", "export"):  # a run's own val split
             res = evaluate_checkpoint(pos[0], over.get("eval_tokens"))
             print(f"{'language':<10}{'val loss (nats/token)':>24}{'bits/byte':>12}{'tokens':>10}")
             for lang, r in res.items():

@@ -99,13 +99,17 @@ def hf_tokenizer(tok, offset=0):
     return hf
 
 
+def check_out_dir(out_dir):
+    if os.path.exists(out_dir) and (not os.path.isdir(out_dir) or os.listdir(out_dir)):
+        raise ConfigError(f"export: {out_dir} exists and is not empty; choose a new folder (nothing is overwritten)")
+
+
 def export(model, cfg, tok, out_dir, lang=None):
     """Write the run as a Hugging Face folder; returns a one-paragraph summary."""
     from safetensors.torch import save_file
 
     from tokenizer import EOT
-    if os.path.exists(out_dir) and os.listdir(out_dir):
-        raise ConfigError(f"export: {out_dir} exists and is not empty; choose a new folder (nothing is overwritten)")
+    check_out_dir(out_dir)
     lang = lang or cfg.get("lrl", next(iter(tok.offsets)))
     if tok.meta["variant"] == "disjoint" and lang not in tok.offsets:
         raise ConfigError(f"--lang: '{lang}' is not a language of this run's disjoint tokenizer ({', '.join(tok.offsets)})")
