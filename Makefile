@@ -107,6 +107,15 @@ mini-device:
 report: $(VENV)
 	$(PY) eval.py report runs/$(SCALE)
 
+# Downstream evaluation of every finished run below runs/$(SCALE): multiple-choice TASKS
+# (loader names, cached in data/tasks/, or .jsonl task files) -> each run's downstream.json and
+# runs/$(SCALE)/accuracy.md; TEXT=zh:ood.jsonl,... adds bits/byte on extra text (bpb_extra.json).
+TASKS ?= xcopa_zh,xstorycloze_zh,xstorycloze_en
+TEXT  ?=
+.PHONY: eval
+eval: $(VENV)
+	$(PY) eval.py downstream runs/$(SCALE) $(if $(TASKS),--tasks=$(TASKS),) $(if $(TEXT),--text=$(TEXT),)
+
 dry-run: $(VENV)
 	@for m in $(ALL_METHODS); do $(PY) train.py config/quickstart/$$m.py --dry_run || exit 1; echo; done
 

@@ -1,43 +1,80 @@
 """
-Evaluate checkpoints and report runs.
+Use trained runs: score them, sample from them, export them.
 
-    python eval.py runs/quickstart/scalex-en200000-s1337   per-language val loss and bits/byte
-    python eval.py report runs/quickstart                  report.md (tables, fits, claims) + plots
-    python eval.py plot runs/quickstart/scalex-en200000-s1337   RUN/plot.png: loss and LR curves
+    python eval.py runs/quickstart/scalex-en200000-s1337   RUN's per-language val loss and bits/byte
+    python eval.py bpb RUN --text=FILE --lang=zh [--name= --max_tokens=]   bits/byte on any text
+    python eval.py tasks RUN --tasks=xcopa_zh,my.jsonl      multiple-choice accuracy (tasks.py)
+    python eval.py downstream runs/SCALE --tasks=... [--text=zh:FILE,...]   every finished run
+    python eval.py sample RUN --prompt="..." [--max_new_tokens=200 --temperature=0.8 --top_k=50 --seed=0]
+    python eval.py export RUN OUT_DIR [--lang=zh]          Hugging Face LlamaForCausalLM (export.py)
+    python eval.py report runs/quickstart                  report.md (tables, fits, claims) + plots (report.py)
+    python eval.py plot RUN                                 RUN/plot.png: loss and LR curves, stages marked
     python eval.py --help
 
-The report (report.py) is the paper's central comparison: low-resource bits-per-byte against
-the high-resource budget, one line per method, seeds averaged with their spread shown (a gap
-smaller than it is noise), a scaling-law fit per method and a computed verdict per claim.
+RUN is a run directory (runs/<scale>/.../<method>-en<N>-s<seed>) holding ckpt.pt. Results of
+`bpb` and `tasks` are also written into the run directory: bpb_extra.json, downstream.json.
+Common options: --device=auto|cpu|cuda, --batch_size=N.
 """
+import contextlib
+import json
+import math
 import os
 import sys
 
+import numpy as np
+
 import data
-from configurator import ConfigError, fail, parse_args, read_json
+from configurator import ConfigError, atomic_write, fail, parse_args, read_json, write_json
+
+DEVICE = "auto"     # auto: cuda when present, else cpu
+BATCH_SIZE = 16     # windows (bpb) or choices (tasks) per forward pass
 
 
-def evaluate_checkpoint(path, max_tokens=None):
-    import contextlib
+# ----------------------------------------------------------------------------- loading a run
+def load_checkpoint(path):
+    """The raw checkpoint dict of a run. One function, so a checksum-verifying loader can
+    replace torch.load here without touching its callers."""
+    import torch
+    return torch.load(path, map_location="cpu", weights_only=False)
 
+
+def load_run(path, device=DEVICE):
+    """(model in eval mode on device, config, tokenizer, device, autocast) of a run directory."""
     import torch
 
-    import train
+    import kernels
     from model import build_model
+    if not path.endswith(".pt") and not os.path.isdir(path):
+        raise ConfigError(f"run: no folder {path}")
     ckpt = path if path.endswith(".pt") else os.path.join(path, "ckpt.pt")
     if not os.path.isfile(ckpt):
         raise ConfigError(f"checkpoint: no file {ckpt}")
-    ck = torch.load(ckpt, map_location="cpu", weights_only=False)
+    ck = load_checkpoint(ckpt)
     cfg = dict(ck["config"], data_dir=find_data_dir(os.path.dirname(ckpt), ck["config"]))
-    manifest = data.load_manifest(cfg["data_dir"])
+    try:
+        tok = data.load_tokenizer(cfg["data_dir"])
+    except FileNotFoundError:
+        raise ConfigError(f"data_dir: the run's tokenizer is not in {cfg['data_dir']} (tokenizer.json, "
+                          f"tokenizer.tiktoken); prepare that data dir again or copy it there") from None
     model = build_model(cfg["model"], ck["padded_vocab"], cfg["block_size"], **cfg["model_args"])
     model.load_state_dict(ck["model"])
-    dev = "cuda" if torch.cuda.is_available() else "cpu"
-    model.to(dev)
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if dev == "cuda" else contextlib.nullcontext()
+    if device not in ("auto", "cpu") and not (device.startswith("cuda") and torch.cuda.is_available()):
+        raise ConfigError(f"--device: '{device}' is not available here; use auto, cpu or cuda (on a machine with a GPU)")
+    dev = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+    kernels.set_backend("auto")
+    model.to(dev).eval()
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if dev.startswith("cuda") else contextlib.nullcontext()
+    return model, cfg, tok, dev, autocast
+
+
+def evaluate_checkpoint(path, max_tokens=None):
+    """Per-language loss and bits/byte on the run's own validation split (as train.py does)."""
+    import train
+    model, cfg, tok, dev, autocast = load_run(path)
+    manifest = data.load_manifest(cfg["data_dir"])
     val = {lang: data.load_split(cfg["data_dir"], manifest, lang, "val") for lang in cfg["budget"]}
-    token_bytes = data.load_tokenizer(cfg["data_dir"]).token_bytes()
-    return train.evaluate(model, val, token_bytes, cfg["block_size"], cfg["batch_size"], max_tokens or cfg["eval_tokens"], dev, autocast)
+    return train.evaluate(model, val, tok.token_bytes(), cfg["block_size"], cfg["batch_size"],
+                          max_tokens or cfg["eval_tokens"], dev, autocast)
 
 
 def find_data_dir(run_dir, cfg):
@@ -62,6 +99,226 @@ def find_data_dir(run_dir, cfg):
                       f"trained in ({rec.get('cwd', 'unknown')})")
 
 
+def logits(model, idx):
+    """(B, T) ids -> (B, T, V) fp32 logits: the model's own modules, the head applied to every
+    position (Model.forward fuses the head into the loss and never materialises them)."""
+    x = model.embed(idx)
+    T = idx.shape[1]
+    for block in model.blocks:
+        x = block(x, model.cos[:T], model.sin[:T])
+    return model.head(model.norm(x)).float()
+
+
+# ----------------------------------------------------------------------------- bpb on any text
+def read_texts(path):
+    """Documents of a .txt (blank-line separated), .jsonl, .jsonl.gz or .parquet file (field text)."""
+    import sources
+    if not os.path.isfile(path):
+        raise ConfigError(f"--text: no such file '{path}'")
+    if not path.endswith(sources.TEXT_EXTS):
+        raise ConfigError(f"--text: '{path}' is not .txt, .jsonl, .jsonl.gz or .parquet")
+    try:
+        docs = list(sources.iter_documents("local", [path]))
+    except ConfigError as e:
+        raise ConfigError("--text: " + str(e).removeprefix("languages: ")) from None
+    if not docs:
+        raise ConfigError(f"--text: '{path}' holds no non-empty text")
+    return docs
+
+
+def bits_per_byte(model, tok, docs, lang, block_size, batch_size, device, autocast, max_tokens=None):
+    """Loss (nats/token) and bits per UTF-8 byte of documents, each tokenised with the run's
+    tokenizer and ended by end-of-text (as in training), the stream starting with
+    end-of-text so every document token is predicted; scored in non-overlapping windows of
+    block_size (the last one partial). `se` is the standard error of bpb over documents: bpb
+    is a ratio (bits / bytes) of per-document sums, so its delta-method error is used."""
+    import torch
+    from tqdm import tqdm
+    if tok.meta["variant"] == "disjoint" and lang not in tok.offsets:
+        raise ConfigError(f"--lang: '{lang}' is not a language of this run's disjoint tokenizer ({', '.join(tok.offsets)})")
+    ids, lengths = tok.encode_docs(docs, lang) if lang in tok.offsets else tok.encode_docs(docs, next(iter(tok.offsets)))
+    stream = np.concatenate([[tok.meta["eot"] + tok.offsets.get(lang, 0)], ids])
+    doc_of = np.repeat(np.arange(len(lengths)), lengths)  # document of each target token
+    n = len(ids) if not max_tokens else min(len(ids), max_tokens)
+    token_bytes = tok.token_bytes()
+    loss_doc, bytes_doc = np.zeros(len(lengths)), np.zeros(len(lengths))
+    starts = list(range(0, n, block_size))
+    for b0 in tqdm(range(0, len(starts), batch_size), desc="bpb", unit="batch", leave=False, disable=None):
+        rows = starts[b0:b0 + batch_size]
+        x = np.zeros((len(rows), block_size), dtype=np.int64)
+        y = np.full((len(rows), block_size), -100, dtype=np.int64)
+        for i, s in enumerate(rows):
+            m = min(block_size, n - s)
+            x[i, :m], y[i, :m] = stream[s:s + m], stream[s + 1:s + m + 1]
+        with torch.no_grad(), autocast:
+            losses = model(torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)).double().cpu().numpy()
+        for i, s in enumerate(rows):
+            m = min(block_size, n - s)
+            np.add.at(loss_doc, doc_of[s:s + m], losses[i, :m])
+            np.add.at(bytes_doc, doc_of[s:s + m], token_bytes[y[i, :m]])
+    scored = doc_of[n - 1] + 1  # documents reached (the last one maybe in part)
+    L, B = loss_doc[:scored] / math.log(2), bytes_doc[:scored]
+    bpb, se = L.sum() / max(1.0, B.sum()), ratio_se(L, B)
+    return {"lang": lang, "loss": float(loss_doc.sum() / n), "bpb": float(bpb), "se": float(se), "tokens": int(n),
+            "bytes": int(B.sum()), "docs": int(scored)}
+
+
+def ratio_se(L, B):
+    """Standard error of sum(L) / sum(B) over n documents (the delta method, as for any ratio
+    estimator): sqrt(n / (n - 1) * sum((L_d - R B_d)^2)) / sum(B). NaN for one document."""
+    n, R = len(L), L.sum() / B.sum()
+    return math.sqrt(n / (n - 1) * ((L - R * B) ** 2).sum()) / B.sum() if n > 1 and B.sum() else float("nan")
+
+
+def update_json(path, key, value):
+    """Add or replace one entry of a run's result file, keeping every other entry."""
+    obj = json.load(open(path)) if os.path.isfile(path) else {}
+    obj[key] = value
+    write_json(path, obj)
+
+
+def cmd_bpb(run, over, docs=None):
+    if "text" not in over or "lang" not in over:
+        raise ConfigError("bpb: give --text=FILE and --lang=LANG (e.g. --text=ood.jsonl --lang=zh)")
+    if over.get("max_tokens") is not None and not (isinstance(over["max_tokens"], int) and over["max_tokens"] > 0):
+        raise ConfigError(f"--max_tokens: {over['max_tokens']!r} is not a positive number of tokens")
+    docs = docs or read_texts(over["text"])
+    model, cfg, tok, dev, autocast = load_run(run, over.get("device", DEVICE))
+    res = bits_per_byte(model, tok, docs, over["lang"], cfg["block_size"], over.get("batch_size", BATCH_SIZE), dev,
+                        autocast, over.get("max_tokens"))
+    name = over.get("name") or os.path.basename(over["text"]).split(".")[0]
+    if os.path.isdir(run):
+        update_json(os.path.join(run, "bpb_extra.json"), name, {k: res[k] for k in ("lang", "bpb", "se", "tokens", "bytes")})
+    return name, res
+
+
+def print_bpb(name, r):
+    print(f"{name} ({r['lang']}): loss {r['loss']:.4f} nats/token, {r['bpb']:.4f} ± {r['se']:.4f} bits/byte (se over "
+          f"{r['docs']:,} documents), {r['tokens']:,} tokens, {r['bytes']:,} bytes")
+
+
+# ----------------------------------------------------------------------------- multiple choice
+def cmd_tasks(run, task_sets, over):
+    """Score every task on one run; write (merge into) RUN/downstream.json."""
+    import tasks
+    model, cfg, tok, dev, autocast = load_run(run, over.get("device", DEVICE))
+    results = {}
+    for name, examples in task_sets.items():
+        results.update(tasks.evaluate(model, tok, name, examples, cfg["block_size"], over.get("batch_size", BATCH_SIZE),
+                                      dev, autocast))
+    if os.path.isdir(run):
+        path = os.path.join(run, "downstream.json")
+        old = json.load(open(path)) if os.path.isfile(path) else {}
+        write_json(path, {**old, "tasks": {**old.get("tasks", {}), **results}})
+    return results
+
+
+def finished_runs(root):
+    """Run directories below root that finished (summary.json) and kept their checkpoint."""
+    out = []
+    for dirpath, dirs, files in sorted(os.walk(root)):
+        dirs.sort()
+        if "summary.json" in files and "ckpt.pt" in files:
+            out.append(dirpath)
+    return out
+
+
+def cmd_downstream(root, over):
+    """Every finished run below root: tasks -> downstream.json, --text sets -> bpb_extra.json,
+    then root/accuracy.md with one row per run."""
+    import tasks
+    if not os.path.isdir(root):
+        raise ConfigError(f"downstream: no folder {root}")
+    runs = finished_runs(root)
+    if not runs:
+        raise ConfigError(f"downstream: no finished run (summary.json + ckpt.pt) below {root}")
+    task_sets = tasks.load_tasks(over["tasks"]) if over.get("tasks") else {}
+    texts = []
+    for spec in filter(None, str(over.get("text", "")).split(",")):
+        lang, sep, path = spec.partition(":")
+        if not sep:
+            raise ConfigError(f"--text: '{spec}' is not LANG:FILE (e.g. --text=zh:ood.jsonl)")
+        texts.append((lang, path, read_texts(path)))
+    if not task_sets and not texts:
+        raise ConfigError("downstream: give --tasks=NAME_OR_FILE,... and/or --text=LANG:FILE,...")
+    table = {}
+    for run in runs:
+        print(f"== {run}", file=sys.stderr)
+        table[run] = cmd_tasks(run, task_sets, over) if task_sets else {}
+        for lang, path, docs in texts:
+            name, res = cmd_bpb(run, {**over, "text": path, "lang": lang}, docs)
+            print_bpb(name, res)
+    md = accuracy_table(root, table)
+    path = os.path.join(root, "accuracy.md")
+    atomic_write(path, lambda f: f.write(f"# Downstream accuracy: {root}\n\n{md}\n"), mode="w")
+    return md, path
+
+
+def accuracy_table(root, table):
+    """Markdown: one row per run, per task acc_norm (and raw acc) with its 95% interval."""
+    names = sorted({t for res in table.values() for t in res})
+    if not names:
+        return "(no tasks scored)"
+    lines = ["| run | " + " | ".join(f"{t} ({next(r[t]['lang'] for r in table.values() if t in r)}, "
+                                    f"n={next(r[t]['n'] for r in table.values() if t in r)})" for t in names) + " |",
+             "|---|" + "---:|" * len(names)]
+    for run, res in table.items():
+        cells = [(f"**{r['acc_norm']:.3f}** [{r['acc_norm_ci95'][0]:.3f}, {r['acc_norm_ci95'][1]:.3f}] / {r['acc']:.3f}"
+                  if (r := res.get(t)) else "") for t in names]
+        lines.append(f"| {os.path.relpath(run, root)} | " + " | ".join(cells) + " |")
+    lines += ["", "Each cell: **accuracy with choices scored by log-likelihood per byte** [95% Wilson interval] / "
+              "accuracy by raw log-likelihood. Two runs differ only where their intervals do not overlap "
+              "(and the seed spread, not shown here, is smaller than the gap)."]
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- sampling
+def sample(model, tok, prompt, lang, block_size, device, max_new_tokens=200, temperature=0.8, top_k=50, seed=0):
+    """Text continuing `prompt`, drawn token by token from the model (no key-value cache: the
+    window is recomputed each step, which is plenty fast for models this size). The same seed
+    gives the same text on the same device; temperature 0 is greedy."""
+    import torch
+    off = tok.offsets.get(lang, 0)
+    ids = [tok.meta["eot"] + off] + [i + off for i in tok.enc.encode_ordinary(prompt)]
+    gen = torch.Generator(device="cpu").manual_seed(seed)
+    # ids this language can produce: its own block of a disjoint vocabulary, no padding rows
+    allowed = torch.zeros(model.config.vocab_size, dtype=torch.bool)
+    allowed[off:off + tok.base_vocab] = True
+    new = []
+    with torch.no_grad():
+        for _ in range(max_new_tokens):
+            x = torch.tensor([ids[-block_size:]], device=device)
+            lg = logits(model, x)[0, -1].cpu().masked_fill(~allowed, float("-inf"))
+            if temperature <= 0:
+                nxt = int(lg.argmax())
+            else:
+                lg = lg / temperature
+                if top_k:
+                    kth = torch.topk(lg, min(top_k, lg.numel())).values[-1]
+                    lg = lg.masked_fill(lg < kth, float("-inf"))
+                nxt = int(torch.multinomial(torch.softmax(lg, -1), 1, generator=gen))
+            if nxt - off == tok.meta["eot"]:
+                break
+            ids.append(nxt)
+            new.append(nxt)
+    return tok.decode(new)
+
+
+def cmd_sample(run, over):
+    if "prompt" not in over:
+        raise ConfigError('sample: give --prompt="..." (it may be empty: --prompt=)')
+    known = {"prompt", "lang", "max_new_tokens", "temperature", "top_k", "seed", "device"}
+    if unknown := set(over) - known:
+        raise ConfigError(f"sample: unknown option --{sorted(unknown)[0]}; known: {', '.join(sorted(known))}")
+    model, cfg, tok, dev, _ = load_run(run, over.get("device", DEVICE))
+    lang = over.get("lang", cfg.get("lrl", "zh"))
+    text = sample(model, tok, str(over["prompt"] if over["prompt"] is not True else ""), lang, cfg["block_size"], dev,
+                  int(over.get("max_new_tokens", 200)), float(over.get("temperature", 0.8)), int(over.get("top_k", 50)),
+                  int(over.get("seed", 0)))
+    return text
+
+
+# ----------------------------------------------------------------------------- the command line
 def main(argv):
     try:
         pos, over = parse_args(argv)
@@ -78,7 +335,32 @@ def main(argv):
             import report
             print(f"wrote {report.plot_run(pos[1])}")
             return 0
-        if len(pos) == 1:
+        # ---- using a run: bpb, tasks, downstream, sample, export (tasks.py, export.py)
+        cmd = pos[0] if pos else ""
+        if cmd == "bpb" and len(pos) == 2:
+            print_bpb(*cmd_bpb(pos[1], over))
+            return 0
+        if cmd == "tasks" and len(pos) == 2:
+            import tasks
+            if not over.get("tasks"):
+                raise ConfigError("tasks: give --tasks=NAME_OR_FILE,... (loaders: " + ", ".join(tasks.LOADERS) + ")")
+            res = cmd_tasks(pos[1], tasks.load_tasks(over["tasks"]), over)
+            print(accuracy_table(os.path.dirname(pos[1].rstrip("/")) or ".", {pos[1]: res}))
+            return 0
+        if cmd == "downstream" and len(pos) == 2:
+            md, path = cmd_downstream(pos[1], over)
+            print(md + f"\n\nwrote {path}")
+            return 0
+        if cmd == "sample" and len(pos) == 2:
+            print(cmd_sample(pos[1], over))
+            return 0
+        if cmd == "export" and len(pos) == 3:
+            import export
+            export.check_out_dir(pos[2])
+            model, cfg, tok, _, _ = load_run(pos[1], "cpu")
+            print(export.export(model, cfg, tok, pos[2], over.get("lang")))
+            return 0
+        if len(pos) == 1 and cmd not in ("report", "bpb", "tasks", "downstream", "sample", "export"):  # a run's own val split
             n = over.get("eval_tokens")
             if n is not None and not (isinstance(n, int) and not isinstance(n, bool) and n > 0):
                 raise ConfigError(f"--eval_tokens: must be a positive integer, got {n!r}")
@@ -89,7 +371,7 @@ def main(argv):
             return 0
     except ConfigError as e:
         fail(e)
-    fail(f"command: give RUN_DIR, report DIR or plot RUN, got {' '.join(map(str, pos)) or 'nothing'}; see `python eval.py --help`")
+    fail(f"command: give RUN_DIR, or report, plot, bpb, tasks, downstream, sample, export; got {' '.join(map(str, pos)) or 'nothing'}; see `python eval.py --help`")
 
 
 if __name__ == "__main__":
