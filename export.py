@@ -19,7 +19,6 @@ transformers and lm-evaluation-harness read it unchanged:
   again with another --lang for another language's tokenizer (the weights are the same).
 - scalex_export.json: where it came from (run, step, tokenizer variant and language offset).
 """
-import json
 import os
 
 from configurator import ConfigError, write_json

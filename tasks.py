@@ -20,12 +20,9 @@ Belebele (reading comprehension over long passages, four choices) and XNLI (thre
 entailment) are left out: models of the sizes trained here score at chance on both, so they
 would measure nothing; add them as task files when a run is large enough.
 """
-import io
 import json
 import math
 import os
-import urllib.error
-import urllib.request
 
 from configurator import ConfigError, atomic_write
 
@@ -113,19 +110,22 @@ def load_public(name):
     import sources
     repo, config, split, lang, convert = LOADERS[name]
     base = sources.hub_endpoint()
-    tree = f"{base}/api/datasets/{repo}/tree/{PARQUET_REVISION}/{config}/{split}"
-    try:  # one quick attempt: offline, say so at once instead of retrying for a minute
-        with urllib.request.urlopen(tree, timeout=20) as r:
-            files = sorted(e["path"] for e in json.load(r) if e.get("path", "").endswith(".parquet"))
+    try:  # sources' Hub client: one quick reachability check offline, token kept off redirects
+        try:
+            files = [f for f in sources.hub_list(repo, f"{config}/{split}", PARQUET_REVISION) if f.endswith(".parquet")]
+        except ConfigError as e:
+            if "holds no" not in str(e):
+                raise
+            files = []
         if not files:
             raise ValueError(f"no parquet file under {config}/{split}")
         rows = []
         for f in files:
-            with sources._hub_open(f"{base}/datasets/{repo}/resolve/{PARQUET_REVISION}/{f}") as r:
-                rows += pq.read_table(io.BytesIO(r.read())).to_pylist()
-    except (urllib.error.URLError, OSError, ValueError) as e:
+            rows += pq.ParquetFile(sources.HubFile(repo, f, PARQUET_REVISION)).read().to_pylist()
+    except (ConfigError, OSError, ValueError) as e:
+        why = str(e).removeprefix("languages: ")[:120]
         raise ConfigError(f"tasks: loader {name} cannot fetch {repo} ({config}/{split}) from {base} "
-                          f"({type(e).__name__}: {str(e)[:80]}); offline, put the set as a task file at {cache} "
+                          f"({why}); offline, put the set as a task file at {cache} "
                           f"or pass --tasks=FILE.jsonl") from None
     examples = [check_example(convert(row, lang), f"{name} row {i}") for i, row in enumerate(rows)]
     os.makedirs(TASK_DIR, exist_ok=True)

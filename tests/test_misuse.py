@@ -393,7 +393,7 @@ def test_eval_from_another_directory_and_truncated_summary(finished, tmp_path, c
     (finished / "summary.json").write_text('{"run_name": ')
     code, _, err = call(eval_mod.main, ["report", finished.parent], capsys)
     assert_one_line(code, err, f"{finished / 'summary.json'}: not valid JSON")
-    assert_one_line(*call(eval_mod.main, [tmp_path / "nope"], capsys)[::2], "checkpoint: no file")
+    assert_one_line(*call(eval_mod.main, [tmp_path / "nope"], capsys)[::2], "run: no folder")
 
 
 def test_tracking_hooks_mirror_metrics(env, capsys, monkeypatch):
