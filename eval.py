@@ -25,7 +25,7 @@ def evaluate_checkpoint(path, max_tokens=None):
     ckpt = path if path.endswith(".pt") else os.path.join(path, "ckpt.pt")
     if not os.path.isfile(ckpt):
         raise ConfigError(f"checkpoint: no file {ckpt}")
-    ck = torch.load(ckpt, map_location="cpu", weights_only=False)
+    ck = train.load_checkpoint(ckpt, map_location="cpu")
     cfg = ck["config"]
     manifest = data.load_manifest(cfg["data_dir"])
     model = build_model(cfg["model"], ck["padded_vocab"], cfg["block_size"], **cfg["model_args"])

@@ -64,12 +64,26 @@ def test_warmup_and_explicit_lr_from():
 
 # ----------------------------------------------------------------------------- plans
 def test_plan_counts_and_epochs():
-    cfg = _cfg(budget={"en": 1001, "zh": 201}, stages=SCALEX)
+    cfg = _cfg(budget={"en": 1001, "zh": 201}, stages=SCALEX, batch_size=4)
     plan = train.build_plan(cfg, world_size=2)
     assert plan["tokens_per_step"] == 40 and plan["seqs_per_step"] == 4
     s1, s2 = plan["stages"]
     assert s1["tokens"] == {"en": 400} and s2["tokens"] == {"en": 200, "zh": 200}
     assert s1["epochs_end"]["en"] == 0.4 and s2["epochs_end"] == {"en": 0.6, "zh": 1.0}
+
+
+def test_plan_does_not_depend_on_the_world_size():
+    """The global batch is batch_size x grad_accum on any number of processes: they divide
+    grad_accum (else batch_size) among them; a world size that divides neither is refused."""
+    cfg = _cfg(budget={"en": 10_001, "zh": 2_001}, stages=SCALEX, batch_size=4, grad_accum=2)
+    plans = {w: train.build_plan(cfg, world_size=w) for w in (1, 2, 4)}
+    strip = lambda p: {k: v for k, v in p.items() if k not in ("world_size", "rank_batch")}
+    assert all(strip(p) == strip(plans[1]) for p in plans.values())
+    assert plans[1]["total_steps"] == 10 and plans[1]["seqs_per_step"] == 8
+    assert [plans[w]["rank_batch"] for w in (1, 2, 4)] == [
+        {"batch_size": 4, "grad_accum": 2}, {"batch_size": 4, "grad_accum": 1}, {"batch_size": 1, "grad_accum": 2}]
+    with pytest.raises(configurator.ConfigError, match="WORLD_SIZE: 3 processes cannot share batch_size 4 x grad_accum 2"):
+        train.build_plan(cfg, world_size=3)
 
 
 def test_plan_mix_proportions_and_repetition():
@@ -276,8 +290,11 @@ def test_ddp_two_ranks_gloo_see_disjoint_sequences(tmp_path, prepared):
     for k in (0, 1):
         ranks.append([tuple(p) for line in open(rd / f"samples_rank{k}.jsonl") for p in json.loads(line)["picks"]])
     plan = json.load(open(rd / "config.json"))["plan"]
-    assert plan["world_size"] == 2 and plan["seqs_per_step"] == 8
-    assert len(ranks[0]) == len(ranks[1]) == plan["total_steps"] * 4
+    one = train.build_plan(train.resolve_config(cfg, {}), world_size=1)  # the same plan as one process
+    assert plan["world_size"] == 2 and plan["rank_batch"] == {"batch_size": 2, "grad_accum": 1}
+    assert {k: v for k, v in plan.items() if k not in ("world_size", "rank_batch")} == \
+        {k: v for k, v in one.items() if k not in ("world_size", "rank_batch")}
+    assert plan["seqs_per_step"] == 4 and len(ranks[0]) == len(ranks[1]) == plan["total_steps"] * 2
     seen0 = {(l, w, e) for l, w, e in ranks[0]}
     assert not seen0 & {(l, w, e) for l, w, e in ranks[1]}, "a sequence was read by both ranks"
     assert json.load(open(rd / "summary.json"))["steps"] == plan["total_steps"]
