@@ -390,7 +390,7 @@ class CheckpointWriter:
         if torch.cuda.is_available() and torch.cuda.is_initialized():
             event = torch.cuda.Event()
             event.record()
-        self.thread = threading.Thread(target=self._write, args=(path, snap, event))
+        self.thread = threading.Thread(target=self._write, args=(path, snap, event), name="ckpt-writer")
         self.thread.start()
 
     def _write(self, path, snap, event):

@@ -310,3 +310,74 @@ def test_gradient_accumulation_matches_a_bigger_batch(tmp_path, prepared):
         losses[b] = [x["loss"] for x in _metrics(tmp_path / f"{b}" / "runs" / "t") if "loss" in x]
     assert len(losses[4]) == len(losses[2]) == 32
     assert abs(losses[4][0] - losses[2][0]) < 1e-6 and abs(losses[4][-1] - losses[2][-1]) < 1e-3
+
+
+# ----------------------------------------------------------------------------- checkpoints
+def test_bad_checkpoints_are_refused_in_one_line(tmp_path, prepared, capsys):
+    """A checkpoint carries its sha256: flipped bytes, a torn, empty or foreign file stop a
+    resume with one line naming the file and the fix (exit 2); a killed write's temp file
+    is removed by the next start."""
+    cfg = tiny_run_config(tmp_path, prepared[0])
+    assert train.main([cfg]) == 0
+    rd = tmp_path / "runs" / "t"
+    os.remove(rd / "summary.json")
+    good = (rd / "ckpt.pt").read_bytes()
+    flipped = bytearray(good)
+    flipped[len(good) // 2] ^= 0xFF
+    flipped[len(good) // 3] ^= 0x01
+    cases = {"flipped": (bytes(flipped), "is damaged (its sha256 does not match"), "truncated": (good[:len(good) // 2], "truncated"),
+             "empty": (b"", "empty"), "foreign": (b"x" * 500, "not a scalex checkpoint")}
+    for name, (blob, msg) in cases.items():
+        (rd / "ckpt.pt").write_bytes(blob)
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as e:
+            train.main([cfg, "--resume"])
+        err = capsys.readouterr().err
+        assert e.value.code == 2 and len(err.strip().splitlines()) == 1, (name, err)
+        assert err.startswith(f"error: checkpoint: {rd / 'ckpt.pt'}") and msg in err and "--overwrite" in err, (name, err)
+    (rd / "ckpt.pt").write_bytes(good)
+    (rd / "ckpt.pt.tmp4242").write_bytes(good[:100])  # what a kill during a write leaves
+    assert train.main([cfg, "--resume"]) == 0
+    assert not glob.glob(str(rd / "ckpt.pt.tmp*")) and (rd / "summary.json").exists()
+
+
+def test_resume_keeps_the_logged_train_loss_exact(tmp_path, prepared, monkeypatch):
+    """Stopped between a checkpoint and a log step (ckpt_interval 7, log_interval 5), the
+    resumed run logs the same per-language train losses as an uninterrupted one."""
+    import threading
+    extra = "log_interval = 5\nckpt_interval = 7\n"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    assert train.main([tiny_run_config(tmp_path / "a", prepared[0], extra)]) == 0
+    cfg_b = tiny_run_config(tmp_path / "b", prepared[0], extra)
+    real = train.lr_at
+
+    def stop_at_17(step, plan, warmup_steps=0):
+        if step == 17:
+            raise KeyboardInterrupt
+        return real(step, plan, warmup_steps)
+    monkeypatch.setattr(train, "lr_at", stop_at_17)
+    with pytest.raises(KeyboardInterrupt):
+        train.main([cfg_b])
+    for t in threading.enumerate():  # the checkpoint writer of the stopped run
+        if t.name == "ckpt-writer":
+            t.join()
+    monkeypatch.setattr(train, "lr_at", real)
+    assert train.main([cfg_b, "--resume"]) == 0
+    rows = lambda d: [(x["step"], x["loss"], x["train_loss"]) for x in _metrics(d / "runs" / "t") if "loss" in x]
+    assert rows(tmp_path / "b") == rows(tmp_path / "a") and [r[0] for r in rows(tmp_path / "a")][:4] == [5, 10, 15, 20]
+
+
+def test_no_checkpoint_of_a_non_finite_state(tmp_path, prepared, capsys):
+    """With a learning rate that blows the weights up, the run stops (exit 3) and whatever
+    checkpoint it kept holds finite weights."""
+    import torch
+    cfg = tiny_run_config(tmp_path, prepared[0], "ckpt_interval = 1\nlog_interval = 50\nlr_max = 1e6\ngrad_clip = 0.0\nwarmup_steps = 0\n")
+    with pytest.raises(SystemExit) as e:
+        train.main([cfg])
+    assert e.value.code == train.EXIT_DIVERGED
+    assert "training diverged" in capsys.readouterr().err
+    ck = tmp_path / "runs" / "t" / "ckpt.pt"
+    if ck.exists():
+        state = train.load_checkpoint(str(ck))
+        assert all(torch.isfinite(v).all() for v in state["model"].values())
