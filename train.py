@@ -465,9 +465,10 @@ def train(cfg, flags, plan, manifest, mode):
         opt.load_state_dict(ck["optim"])
         sampler.load_state_dict(ck["sampler"])
         start, tokens_seen, wall_prev = ck["step"], ck["tokens_seen"], ck["wall_s"]
-        if "log_acc" in ck and master:  # the sums of all ranks: rank 0 carries them
-            loss_sums.copy_(torch.tensor(ck["log_acc"]["sums"], dtype=torch.float64))
+        if "log_acc" in ck:
             loss_counts = list(ck["log_acc"]["counts"])
+            if master:  # the sums of all ranks: rank 0 carries them
+                loss_sums.copy_(torch.tensor(ck["log_acc"]["sums"], dtype=torch.float64))
         torch.set_rng_state(ck["rng"]["torch"])
         if master:
             print(f"resuming {rd} at step {start}")
