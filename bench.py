@@ -6,14 +6,14 @@ Every benchmark of the repository, in one file (kernels.py knows no model, data.
     python bench.py kernels [--tiny] [--quick]    kernel correctness in bf16 against float64,
                                                   then ours vs SDPA / torch / Liger-Kernel
     python bench.py step                          one 124M training step, ours vs SDPA + torch CE
-    python bench.py loop                          the training loop's tokens/s vs its step alone
+    python bench.py loop [--tiny]                 the training loop's tokens/s vs its step alone (CPU ok)
     python bench.py hopper                        compile every kernel at every launch config for
                                                   sm_90 (no GPU needed): registers, spills, wgmma
     python bench.py ckpt [--preset=small --vocab=50304 --B=16 --T=128 --steps=30 --every=10]
                                                   what a checkpoint costs the training loop (CPU ok)
     python bench.py data [--local_dir=DIR] [--mb=64] [--gb=1]   tokenisation MB/s, prepare memory
 
-Without a GPU, `all`, `kernels`, `step` and `loop` print one line saying so, and how to check
+Without a GPU, `all`, `kernels` and `step` print one line saying so, and how to check
 the kernels in Triton's interpreter instead (TRITON_INTERPRET=1 python bench.py kernels --tiny).
 Results go to DIR (default $OUT when set) as JSON, one file per benchmark.
 Exit codes: 0 done, 1 a correctness check failed, 2 bad usage or no GPU for a GPU benchmark.
@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 
-GPU_ONLY = ("all", "kernels", "step", "loop")
+GPU_ONLY = ("all", "kernels", "step")
 NO_GPU = ("bench: no CUDA GPU here, so nothing to time; check the kernels in Triton's interpreter instead: "
           "TRITON_INTERPRET=1 python bench.py kernels --tiny (and `python bench.py hopper` compiles them for sm_90)")
 
@@ -519,13 +519,13 @@ def main(argv):
     from configurator import ConfigError, fail, parse_args
     pos, over = parse_args(argv)
     what = pos[0] if pos else "all"
-    known = GPU_ONLY + ("hopper", "ckpt", "data")
+    known = GPU_ONLY + ("loop", "hopper", "ckpt", "data")
     if what not in known or len(pos) > 1:
         print(f"error: bench: unknown benchmark {' '.join(pos)!r}; use one of {', '.join(known)} (python bench.py --help)", file=sys.stderr)
         return 2
     out = over.get("out") or os.environ.get("OUT")
     tiny, quick = bool(over.get("tiny")), bool(over.get("quick"))
-    if what in GPU_ONLY and not (what == "kernels" and tiny and os.environ.get("TRITON_INTERPRET") == "1") and not (what == "loop" and tiny):
+    if what in GPU_ONLY and not (what == "kernels" and tiny and os.environ.get("TRITON_INTERPRET") == "1"):
         import torch
         if not torch.cuda.is_available():
             print(NO_GPU, file=sys.stderr)
