@@ -85,7 +85,7 @@ bench:
 # Tokenisation MB/s per core (ours vs a one-process tiktoken loop) and peak memory of
 # preparing 1 GB of text; needs real text (DATA or ../shared/corpora).
 bench-data: venv
-	$(PY) bench.py data $(LOCAL) --out=bench-data
+	$(PY) bench.py data $(LOCAL) --out=.
 
 test: venv
 	$(PY) -m pytest -q tests
