@@ -381,3 +381,22 @@ def test_no_checkpoint_of_a_non_finite_state(tmp_path, prepared, capsys):
     if ck.exists():
         state = train.load_checkpoint(str(ck))
         assert all(torch.isfinite(v).all() for v in state["model"].values())
+
+
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs a GPU")
+def test_no_host_sync_between_log_steps_on_a_gpu(tmp_path, prepared, monkeypatch):
+    """From the third step to the last, with no log or checkpoint step in between, any
+    device-to-host sync raises (torch.cuda.set_sync_debug_mode('error'))."""
+    import torch
+    cfg = tiny_run_config(tmp_path, prepared[0], "log_interval = 1000\nckpt_interval = 1000\ndevice = 'cuda'\n")
+    total = train.build_plan(train.resolve_config(cfg, {}))["total_steps"]
+    real = train.lr_at
+
+    def lr_at(step, plan, warmup_steps=0):
+        torch.cuda.set_sync_debug_mode("error" if 2 <= step < total - 1 else "default")
+        return real(step, plan, warmup_steps)
+    monkeypatch.setattr(train, "lr_at", lr_at)
+    try:
+        assert train.main([cfg]) == 0
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
