@@ -16,7 +16,8 @@ Every benchmark of the repository, in one file (kernels.py knows no model, data.
 Without a GPU, `all`, `kernels` and `step` print one line saying so, and how to check
 the kernels in Triton's interpreter instead (TRITON_INTERPRET=1 python bench.py kernels --tiny).
 Results go to DIR (default $OUT when set) as JSON, one file per benchmark.
-Exit codes: 0 done, 1 a correctness check failed, 2 bad usage or no GPU for a GPU benchmark.
+Exit codes: 0 done, 1 a correctness check or a benchmark failed (the others still run and
+report), 2 bad usage or no GPU for a GPU benchmark.
 """
 import json
 import math
@@ -532,11 +533,17 @@ def main(argv):
     if what == "hopper" and os.environ.get("TRITON_INTERPRET") == "1":
         print("error: bench: hopper compiles the kernels, which the interpreter cannot; run it without TRITON_INTERPRET=1", file=sys.stderr)
         return 2
-    results, table = {}, []
+    results, table, failed = {}, [], []
 
     def run(name, fn, *a):
         t0 = time.time()
-        res, lines = fn(*a)
+        try:
+            res, lines = fn(*a)
+        except (ConfigError, KeyboardInterrupt):
+            raise
+        except Exception as e:  # noqa: BLE001 - one benchmark failing must not lose the others' results
+            res, lines = {"error": f"{type(e).__name__}: {e}"}, [f"{name}: FAILED ({type(e).__name__}: {str(e)[:300]})"]
+            failed.append(name)
         results[name] = res
         table.extend(lines)
         print("\n".join(lines), flush=True)
@@ -563,7 +570,7 @@ def main(argv):
         fail(e)
     if what == "all":  # the short table last
         print("\n== summary ==\n" + "\n".join(line for line in table if not line.startswith(("attn_", "ce_rows", "Hopper", "kernel "))))
-    ok = results.get("kernels", {}).get("correct", True)
+    ok = results.get("kernels", {}).get("correct", True) and not failed
     return 0 if ok else 1
 
 

@@ -2,7 +2,7 @@
 Train one run of a language plan.
 
     python train.py config/quickstart/scalex.py [--key=value ...] [--dry_run] [--resume] [--overwrite]
-    torchrun --nproc_per_node=8 train.py CONFIG ...          (DDP)
+    torchrun --nproc_per_node=8 train.py CONFIG ...          (DDP: the same plan and global batch)
 
 A run's plan is an ordered list of stages; each gives per-language token counts (or a total
 and proportions) and its learning-rate shape. ScaleX is two stages: high-resource only at a
