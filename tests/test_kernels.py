@@ -205,9 +205,10 @@ def test_backward_twice_with_retain_graph(triton_backend):
 @pytest.mark.parametrize("backend", ["torch", pytest.param("triton", marks=needs_triton)])
 def test_compiles_whole_without_graph_breaks(backend):
     """Both kernels are torch.library custom ops with fake implementations and autograd:
-    Dynamo sees one graph (plain and under autocast), and torch.compile(fullgraph=True)
-    through AOTAutograd gives the eager loss and gradients. (The aot_eager backend: Inductor's
-    code generation needs a C++ or GPU toolchain; on CPU our ops run in the interpreter.)"""
+    Dynamo sees one graph (plain and under autocast), and torch.compile(fullgraph=True) gives
+    the eager loss and gradients: through Inductor (C++ code around our ops, which run in the
+    interpreter on CPU) for the Triton backend, through AOTAutograd alone for torch's. What a
+    GPU adds (Inductor's Triton code, CUDA graphs) is checked by `make bench` there."""
     from model import Model, ModelConfig
     kernels.set_backend(backend)
     try:
@@ -224,9 +225,11 @@ def test_compiles_whole_without_graph_breaks(backend):
         ref.backward()
         want = {n: p.grad.clone() for n, p in m.named_parameters()}
         m.zero_grad()
-        loss = torch.compile(m, fullgraph=True, backend="aot_eager")(x, y).mean()
+        import shutil
+        compiler = "inductor" if backend == "triton" and (shutil.which("g++") or shutil.which("c++")) else "aot_eager"
+        loss = torch.compile(m, fullgraph=True, backend=compiler)(x, y).mean()
         loss.backward()
-        assert torch.allclose(loss, ref) and all(torch.allclose(p.grad, want[n], atol=1e-6) for n, p in m.named_parameters())
+        assert torch.allclose(loss, ref, atol=1e-6) and all(torch.allclose(p.grad, want[n], atol=1e-5) for n, p in m.named_parameters())
     finally:
         torch._dynamo.reset()
         kernels.set_backend("auto")
