@@ -125,14 +125,16 @@ smoke: $(VENV)
 	$(PY) sweep.py smoke lrl-only mix scalex $(LOCAL)
 	$(PY) eval.py report runs/smoke
 
-# Kernel correctness on the GPU in bf16, then ours vs SDPA / torch / Liger-Kernel timings.
+# On a GPU, in one run: the Hopper compile table, kernel correctness in bf16 against float64,
+# ours vs SDPA / torch / Liger-Kernel, a 124M training step, the loop's overhead; a table last
+# and JSON under $(OUT) (BENCHMARKS.md). Without a GPU it says so in one line (exit 2).
 bench:
-	PYTHONUNBUFFERED=1 $(BENCH_PY) kernels.py bench
+	@PYTHONUNBUFFERED=1 $(BENCH_PY) bench.py all $(if $(OUT),--out=$(OUT),)
 
 # Tokenisation MB/s per core (ours vs a one-process tiktoken loop) and peak memory of
 # preparing 1 GB of text; needs real text (DATA or ../shared/corpora).
 bench-data: $(VENV)
-	$(PY) data.py bench $(LOCAL) --out=bench-data.json
+	$(PY) bench.py data $(LOCAL) --out=.
 
 test: $(VENV)
 	$(PY) -m pytest -q tests

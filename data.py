@@ -3,7 +3,6 @@ Text -> tokens -> shards, and the language sampler that reads them.
 
     python data.py prepare config/quickstart/data.py [--key=value ...]
     python data.py stats   config/quickstart/data.py      tokens/byte, shared-token rates
-    python data.py bench   [--mb=64] [--local_dir=dir]    tokenisation throughput and memory
     python data.py --help                                 every key, its default and its meaning
 
 `prepare` streams each language's documents (local files, or a Hugging Face Hub dataset read
@@ -667,118 +666,12 @@ class Sampler:
         return np.stack([np.asarray(self.streams[lang][w * b: w * b + b + 1], dtype=np.int64) for lang, w, _ in picks])
 
 
-
-
-# ----------------------------------------------------------------------------- benchmark
-def _tree_rss(pid):
-    """Resident bytes of a process and all its descendants, from /proc."""
-    total, todo = 0, [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            with open(f"/proc/{p}/status") as f:
-                total += next(int(ln.split()[1]) * 1024 for ln in f if ln.startswith("VmRSS:"))
-            for t in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{t}/children") as f:
-                    todo += [int(c) for c in f.read().split()]
-        except (OSError, StopIteration):
-            pass
-    return total
-
-
-def bench(argv):
-    """Tokenisation MB/s per core (English, Chinese) of our parallel path against a
-    single-process tiktoken loop, and the peak memory of preparing `--gb` GB of text."""
-    import subprocess
-    import tempfile
-    import threading
-    pos, over = parse_args(argv)
-    src = over.get("local_dir") or ("../shared/corpora" if os.path.isdir("../shared/corpora") else None)
-    if not src:
-        raise ConfigError("local_dir: the benchmark needs real text: --local_dir=DIR with DIR/en.* and DIR/zh.*")
-    mb, gb, cores = float(over.get("mb", 64)), float(over.get("gb", 1)), os.cpu_count() or 1
-    tmp = tempfile.mkdtemp(prefix="scalex-bench-")
-    cfg = dict(DEFAULTS, data_dir=tmp, local_dir=src, vocab_size=int(over.get("vocab_size", 16384)), languages={"en": "", "zh": ""})
-    sources = {lang: resolve_source(lang, cfg) for lang in ("en", "zh")}
-    samples = {}
-    for lang in ("en", "zh"):
-        samples[lang], n = [], 0
-        for t in iter_records(*sources[lang][::2]):
-            if t:
-                samples[lang].append(t)
-                n += len(t.encode())
-                if n >= mb * 1e6:
-                    break
-    build_tokenizer(cfg, {k: v[:2000] for k, v in samples.items()}, tmp)
-    tok = load_tokenizer(tmp)
-    res = {"date": time.strftime("%Y-%m-%d"), "cores": cores, "vocab": tok.n_vocab, "mb_per_language": mb, "languages": {}}
-    for lang, docs in samples.items():
-        nbytes = sum(len(t.encode()) for t in docs)
-        batches = list(_batches((0, i, t) for i, t in enumerate(docs)))
-        t0 = time.perf_counter()
-        for b in batches:
-            tok.enc.encode_ordinary_batch([t for _, t in b], num_threads=1)
-        base = nbytes / 1e6 / (time.perf_counter() - t0)
-        row = {"tiktoken_1_process_MBps": base}
-        for w in sorted({1, cores}):
-            t0 = time.perf_counter()
-            for _ in _tokenize_ordered(iter(batches), lang, w, tmp, 2 * w, {"peak_in_flight": 0}):
-                pass
-            row[f"ours_{w}_workers_MBps"] = nbytes / 1e6 / (time.perf_counter() - t0)
-        row["efficiency_vs_linear"] = row[f"ours_{cores}_workers_MBps"] / (cores * base)
-        res["languages"][lang] = row
-    # peak memory while preparing `gb` GB of English: the corpus repeated into one file
-    big = os.path.join(tmp, "big")
-    os.makedirs(big)
-    written = 0
-    with open(os.path.join(big, "en.jsonl"), "w") as f, open(os.path.join(big, "zh.jsonl"), "w") as g:
-        g.writelines(json.dumps({"text": t}) + "\n" for t in samples["zh"][:200])
-        while written < gb * 1e9:
-            for t in samples["en"]:
-                f.write(json.dumps({"text": t}) + "\n")
-                written += len(t.encode())
-    tpb = sum(len(x) for x in tok.enc.encode_ordinary_batch(samples["en"][:500])) / sum(len(t.encode()) for t in samples["en"][:500])
-    conf = os.path.join(tmp, "big.py")
-    with open(conf, "w") as f:
-        f.write(f"data_dir = {os.path.join(tmp, 'prep')!r}\nlocal_dir = {big!r}\nvocab_size = {cfg['vocab_size']}\n"
-                f"max_tokens = {{'en': {int(0.9 * written * tpb)}, 'zh': 10_000}}\nval_tokens = 10_000\nshard_tokens = 50_000_000\n")
-    t0, peak = time.time(), [0]
-    p = subprocess.Popen([sys.executable, os.path.abspath(__file__), "prepare", conf], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    def watch():
-        while p.poll() is None:
-            peak[0] = max(peak[0], _tree_rss(p.pid))
-            time.sleep(0.1)
-    w = threading.Thread(target=watch)
-    w.start()
-    _, err = p.communicate()
-    w.join()
-    if p.returncode:
-        raise RuntimeError(err.decode()[-2000:])
-    res["prepare"] = {"text_gb": written / 1e9, "wall_s": time.time() - t0, "peak_rss_mib": peak[0] / 2**20,
-                      "MBps": written / 1e6 / (time.time() - t0)}
-    import shutil
-    shutil.rmtree(tmp)
-    print(f"tokenisation, vocab {tok.n_vocab:,}, {mb:.0f} MB per language, {cores} cores, {res['date']}")
-    print(f"{'language':<10}{'tiktoken 1 proc':>16}" + "".join(f"{f'ours {w} workers':>16}" for w in sorted({1, cores})) + f"{'vs linear':>11}")
-    for lang, r in res["languages"].items():
-        print(f"{lang:<10}{r['tiktoken_1_process_MBps']:>11.1f} MB/s" + "".join(f"{r[f'ours_{w}_workers_MBps']:>11.1f} MB/s" for w in sorted({1, cores}))
-              + f"{r['efficiency_vs_linear']:>10.0%}")
-    pr = res["prepare"]
-    print(f"prepare {pr['text_gb']:.2f} GB of English: {pr['wall_s']:.0f} s ({pr['MBps']:.1f} MB/s), peak memory {pr['peak_rss_mib']:,.0f} MiB (all processes)")
-    if over.get("out"):
-        write_json(over["out"], res)
-    return res
-
-
 # ----------------------------------------------------------------------------- CLI
 def main(argv):
     try:
         pos, over = parse_args(argv)
         if over.pop("help", False):
             print(help_text(os.path.abspath(__file__), __doc__))
-            return 0
-        if pos[:1] == ["bench"]:
-            bench(argv[1:])
             return 0
         if len(pos) == 2 and pos[0] in ("prepare", "stats"):
             cfg = load_config(pos[1], over, DEFAULTS)
@@ -787,7 +680,7 @@ def main(argv):
             return 0
     except ConfigError as e:
         fail(e)
-    fail(f"command: give prepare CONFIG, stats CONFIG or bench, got {' '.join(pos) or 'nothing'}; see `python data.py --help`")
+    fail(f"command: give prepare CONFIG or stats CONFIG, got {' '.join(pos) or 'nothing'}; see `python data.py --help` (benchmarks: bench.py)")
 
 
 if __name__ == "__main__":

@@ -31,25 +31,19 @@ BATCH_SIZE = 16     # windows (bpb) or choices (tasks) per forward pass
 
 
 # ----------------------------------------------------------------------------- loading a run
-def load_checkpoint(path):
-    """The raw checkpoint dict of a run. One function, so a checksum-verifying loader can
-    replace torch.load here without touching its callers."""
-    import torch
-    return torch.load(path, map_location="cpu", weights_only=False)
-
-
 def load_run(path, device=DEVICE):
     """(model in eval mode on device, config, tokenizer, device, autocast) of a run directory."""
     import torch
 
     import kernels
+    import train
     from model import build_model
     if not path.endswith(".pt") and not os.path.isdir(path):
         raise ConfigError(f"run: no folder {path}")
     ckpt = path if path.endswith(".pt") else os.path.join(path, "ckpt.pt")
     if not os.path.isfile(ckpt):
         raise ConfigError(f"checkpoint: no file {ckpt}")
-    ck = load_checkpoint(ckpt)
+    ck = train.load_checkpoint(ckpt, map_location="cpu")
     cfg = dict(ck["config"], data_dir=find_data_dir(os.path.dirname(ckpt), ck["config"]))
     try:
         tok = data.load_tokenizer(cfg["data_dir"])

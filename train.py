@@ -3,7 +3,7 @@ Train one run of a language plan.
 
     python train.py config/quickstart/scalex.py [--key=value ...] [--dry_run] [--resume] [--overwrite]
     python train.py CONFIG --resume --allow=lr_max,lr_min   continue with changed settings (recorded)
-    torchrun --nproc_per_node=8 train.py CONFIG ...          (DDP)
+    torchrun --nproc_per_node=8 train.py CONFIG ...          (DDP: the same plan and global batch)
     python train.py --help                                   every key, its default and its meaning
 
 A run's plan is an ordered list of stages; each gives per-language token counts (or a total
@@ -21,6 +21,7 @@ import math
 import os
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -236,14 +237,25 @@ def check_device(cfg):
 
 
 def build_plan(cfg, world_size=1):
-    """Stages -> steps and sequences per language, LR at each end, epochs over each budget."""
+    """Stages -> steps and sequences per language, LR at each end, epochs over each budget.
+    batch_size x grad_accum is the global batch whatever the world size (as nanoGPT): the
+    processes share it, dividing grad_accum (else batch_size) by their number, so a config
+    takes the same steps on the same sequences on 1 or 8 GPUs."""
     block = cfg["block_size"]
-    seqs_per_step = cfg["batch_size"] * cfg["grad_accum"] * world_size
+    gb, ga = cfg["batch_size"], cfg["grad_accum"]
+    if ga % world_size == 0:
+        rank_batch = {"batch_size": gb, "grad_accum": ga // world_size}
+    elif gb % world_size == 0:
+        rank_batch = {"batch_size": gb // world_size, "grad_accum": ga}
+    else:
+        raise ConfigError(f"WORLD_SIZE: {world_size} processes cannot share batch_size {gb} x grad_accum {ga} evenly; "
+                          f"run a number of processes that divides grad_accum or batch_size")
+    seqs_per_step = gb * ga
     tokens_per_step = seqs_per_step * block
     windows = {lang: max(1, (n - 1) // block) for lang, n in cfg["budget"].items()}
     used = {lang: 0 for lang in cfg["budget"]}
     plan = {"block_size": block, "seqs_per_step": seqs_per_step, "tokens_per_step": tokens_per_step,
-            "world_size": world_size, "stages": []}
+            "world_size": world_size, "rank_batch": rank_batch, "stages": []}
     step, lr_prev, cum = 0, cfg["lr_max"], 0
     for i, st in enumerate(cfg["stages"]):
         share = ({k: v / sum(st["tokens"].values()) for k, v in st["tokens"].items()} if "tokens" in st else st["mix"])
@@ -577,9 +589,112 @@ def evaluate(model, val_streams, token_bytes, block_size, batch_size, max_tokens
 
 
 # ----------------------------------------------------------------------------- training
-def save_checkpoint(path, **state):
+# A checkpoint is torch.save's file followed by CKPT_MAGIC and the sha256 (hex) of everything
+# before it: a flipped byte or a torn file is caught on load. (torch.load ignores the tail.)
+CKPT_MAGIC = b"\nscalex-sha256:"
+_CKPT_TAIL = len(CKPT_MAGIC) + 64
+
+
+class _HashingFile:
+    """What torch.save needs of a file (write, flush), hashing every byte on its way."""
+
+    def __init__(self, f):
+        self.f, self.sha = f, hashlib.sha256()
+
+    def write(self, b):
+        self.sha.update(b)
+        return self.f.write(b)
+
+    def flush(self):
+        self.f.flush()
+
+
+def save_checkpoint(path, state):
     import torch
-    atomic_write(path, lambda f: torch.save(state, f))
+
+    def write(f):
+        hf = _HashingFile(f)
+        torch.save(state, hf)
+        f.write(CKPT_MAGIC + hf.sha.hexdigest().encode())
+    atomic_write(path, write)
+
+
+def load_checkpoint(path, map_location="cpu"):
+    """The checkpoint's state, after checking its checksum; a bad file is a ConfigError."""
+    import torch
+    fix = "move it away and start the run again with --overwrite (the old run is kept aside)"
+    try:
+        size = os.path.getsize(path)
+        sha = hashlib.sha256()
+        with open(path, "rb") as f:
+            left = size - _CKPT_TAIL
+            while left > 0:
+                b = f.read(min(left, 1 << 24))
+                sha.update(b)
+                left -= len(b)
+            tail = f.read()
+    except OSError as e:
+        raise ConfigError(f"checkpoint: cannot read {path} ({e.strerror}); {fix}")
+    if size < _CKPT_TAIL or not tail.startswith(CKPT_MAGIC):
+        raise ConfigError(f"checkpoint: {path} is empty, truncated or not a scalex checkpoint (no checksum at its end); {fix}")
+    if tail[len(CKPT_MAGIC):] != sha.hexdigest().encode():
+        raise ConfigError(f"checkpoint: {path} is damaged (its sha256 does not match its contents); {fix}")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=False)
+    except Exception as e:  # noqa: BLE001 - any failure to unpickle is a bad file
+        raise ConfigError(f"checkpoint: {path} does not load ({type(e).__name__}); {fix}")
+
+
+def _snapshot(obj):
+    """A private CPU copy of a (nested) state, so training goes on while it is written. From a
+    GPU the copies go to pinned memory without blocking; the writer waits on an event."""
+    import torch
+    if isinstance(obj, torch.Tensor):
+        if obj.is_cuda:
+            return torch.empty(obj.shape, dtype=obj.dtype, pin_memory=True).copy_(obj, non_blocking=True)
+        return obj.detach().clone()
+    if isinstance(obj, dict):
+        return {k: _snapshot(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_snapshot(v) for v in obj)
+    return obj
+
+
+class CheckpointWriter:
+    """Checkpoints written by a background thread: the training step pays for a memory copy
+    of the state, not for serialising, hashing and fsync-ing it (BENCHMARKS.md: the cost).
+    At most one write is in flight; each is atomic (a temp file, then a rename)."""
+
+    def __init__(self):
+        self.thread, self.error = None, None
+
+    def save(self, path, state):
+        import torch
+        self.wait()
+        snap = _snapshot(state)
+        event = None
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            event = torch.cuda.Event()
+            event.record()
+        self.thread = threading.Thread(target=self._write, args=(path, snap, event), name="ckpt-writer")
+        self.thread.start()
+
+    def _write(self, path, snap, event):
+        try:
+            if event is not None:
+                event.synchronize()
+            save_checkpoint(path, snap)
+        except BaseException as e:  # noqa: BLE001 - re-raised by wait() on the training thread
+            self.error = e
+
+    def wait(self):
+        """Block until the last checkpoint is on disk; re-raise what stopped its write."""
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
+        if self.error is not None:
+            err, self.error = self.error, None
+            raise err
 
 
 def train(cfg, flags, plan, manifest, mode):
@@ -618,15 +733,27 @@ def train(cfg, flags, plan, manifest, mode):
                             lr=cfg["lr_max"], betas=tuple(cfg["betas"]), fused=dev.startswith("cuda"))
     sampler = data.Sampler(streams, [st["seqs"] for st in plan["stages"]], cfg["block_size"], cfg["seed"])
     start, tokens_seen, wall_prev = 0, {lang: 0 for lang in streams}, 0.0
+    langs = list(streams)
+    # per-language loss sums since the last log, on the device (read at log steps only), and
+    # their token counts, known on the host from the picks; checkpoints carry both
+    loss_sums = torch.zeros(len(langs), dtype=torch.float64, device=dev)
+    loss_counts = [0] * len(langs)
     ckpt_path = os.path.join(rd, "ckpt.pt")
+    if master:  # temp files of checkpoint writes that a kill interrupted
+        for tmp in glob.glob(glob.escape(ckpt_path) + ".tmp*"):
+            os.remove(tmp)
     if mode == "resume":
-        ck = torch.load(ckpt_path, map_location=dev, weights_only=False)
+        ck = load_checkpoint(ckpt_path, map_location=dev)
         if ck["padded_vocab"] != padded_vocab:
             raise ConfigError(f"vocab_size: the checkpoint's model has {ck['padded_vocab']} ids, the data needs {padded_vocab}")
         raw.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optim"])
         sampler.load_state_dict(ck["sampler"])
         start, tokens_seen, wall_prev = ck["step"], ck["tokens_seen"], ck["wall_s"]
+        if "log_acc" in ck:
+            loss_counts = list(ck["log_acc"]["counts"])
+            if master:  # the sums of all ranks: rank 0 carries them
+                loss_sums.copy_(torch.tensor(ck["log_acc"]["sums"], dtype=torch.float64))
         torch.set_rng_state(ck["rng"]["torch"])
         if master:
             print(f"resuming {rd} at step {start}")
@@ -666,10 +793,37 @@ def train(cfg, flags, plan, manifest, mode):
             log.flush()
             track and track(rec)
 
-    B, A = cfg["batch_size"], cfg["grad_accum"]
-    acc = {lang: [0.0, 0] for lang in streams}  # loss sum, token count since the last log
+    B, A = plan["rank_batch"]["batch_size"], plan["rank_batch"]["grad_accum"]
+    lang_ix = {lang: i for i, lang in enumerate(langs)}
+    cuda = dev.startswith("cuda")
     t0, t_log, tokens_at_log = time.time(), time.time(), sum(tokens_seen.values())
     last_good = start
+    # Nothing in a step waits for the device: losses, their per-language sums and the first
+    # non-finite step stay on it until a log or checkpoint step reads them, and batches go up
+    # from pinned memory without blocking, so the host prepares the next batch meanwhile.
+    first_bad = torch.full((), -1, dtype=torch.int64, device=dev)  # and the loss there
+    bad_loss = torch.zeros((), device=dev)
+    ckpt_writer = CheckpointWriter()
+
+    def diverged(what, at):
+        bar.close()
+        ckpt_writer.wait()
+        print(f"error: training diverged: {what} at step {at} (stage {stage_of(at, plan)['name']}, "
+              f"lr {lr_at(at, plan, cfg['warmup_steps']):.3g}); the last good checkpoint is "
+              f"{ckpt_path if os.path.exists(ckpt_path) else 'none'} (step {last_good}). Lower lr_max and continue from it (--resume --allow=lr_max --lr_max=...), or check the data.",
+              file=sys.stderr)
+        sys.exit(EXIT_DIVERGED)
+
+    def batch(micro):
+        """Inputs, targets and each row's language id on the device: one array, one copy."""
+        arr = sampler.tokens(micro)
+        ids = np.array([[lang_ix[lang]] for lang, _, _ in micro], dtype=np.int64)
+        t = torch.from_numpy(np.concatenate([arr, ids], axis=1))
+        if cuda:
+            t = t.pin_memory().to(dev, non_blocking=True)
+        T = cfg["block_size"]
+        return t[:, :T], t[:, 1:T + 1], t[:, T + 1]
+
     bar = progress(total=plan["total_steps"], initial=start, desc="train", unit="step", disable=not master)
     step = start
     for step in range(start, plan["total_steps"]):
@@ -679,62 +833,73 @@ def train(cfg, flags, plan, manifest, mode):
         picks = sampler.next_sequences(plan["seqs_per_step"])
         for lang, _, _ in picks:
             tokens_seen[lang] += cfg["block_size"]
+            loss_counts[lang_ix[lang]] += cfg["block_size"]  # every rank's sequences: the global count
         mine = picks[rank::world]  # rank r reads every world-th sequence: no sequence twice
         if samples_log:
             samples_log.write(json.dumps({"step": step, "picks": mine}) + "\n")
         step_loss = torch.zeros((), device=dev)
         for k in range(A):
-            micro = mine[k * B:(k + 1) * B]
-            arr = torch.from_numpy(sampler.tokens(micro)).to(dev)
+            x, y, lang_ids = batch(mine[k * B:(k + 1) * B])
             sync = contextlib.nullcontext() if not ddp or k == A - 1 else model.no_sync()
             with sync, autocast:
-                losses = model(arr[:, :-1], arr[:, 1:])
+                losses = model(x, y)
             (losses.mean() / A).backward()
             step_loss += losses.detach().mean() / A
-            per_seq = losses.detach().float().sum(dim=1).cpu().numpy()
-            for (lang, _, _), s in zip(micro, per_seq):
-                acc[lang][0] += float(s)
-                acc[lang][1] += cfg["block_size"]
-        if ddp:
-            dist.all_reduce(step_loss)
-            step_loss /= world
-        if not torch.isfinite(step_loss):
-            bar.close()
-            msg = (f"error: training diverged: loss is {step_loss.item()} at step {step} (stage "
-                   f"{stage_of(step, plan)['name']}, lr {lr:.3g}); the last good checkpoint is "
-                   f"{ckpt_path if os.path.exists(ckpt_path) else 'none'} (step {last_good}). Lower lr_max or check the data.")
-            print(msg, file=sys.stderr)
-            sys.exit(EXIT_DIVERGED)
+            loss_sums.index_add_(0, lang_ids, losses.detach().float().sum(dim=1).double())
+        new_bad = (first_bad < 0) & ~torch.isfinite(step_loss)
+        first_bad.copy_(torch.where(new_bad, step, first_bad))
+        bad_loss.copy_(torch.where(new_bad, step_loss, bad_loss))
         if cfg["grad_clip"] > 0:
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg["grad_clip"])
         opt.step()
         opt.zero_grad(set_to_none=True)
         bar.update(1)
         done = step + 1
-        if done % cfg["log_interval"] == 0 or done == plan["total_steps"]:
-            t = torch.tensor([v for lang in streams for v in acc[lang]], dtype=torch.float64)
+        is_log = done % cfg["log_interval"] == 0 or done == plan["total_steps"]
+        is_ckpt = done % cfg["ckpt_interval"] == 0 or done == plan["total_steps"]
+        if is_log or is_ckpt:  # the host reads the device: finiteness first
             if ddp:
-                dist.all_reduce(t)
+                dist.all_reduce(step_loss)
+                step_loss /= world
+                dist.all_reduce(first_bad, op=dist.ReduceOp.MAX)  # every rank decides alike
+            if first_bad.item() >= 0:
+                diverged(f"loss is {bad_loss.item()}", first_bad.item())
+        if is_log:
+            sums = loss_sums.clone()
+            if ddp:
+                dist.all_reduce(sums)
+            sums = sums.tolist()
             dt = time.time() - t_log
             tps = (sum(tokens_seen.values()) - tokens_at_log) / max(dt, 1e-9)
             rec = {"step": done, "stage": stage_of(step, plan)["name"], "lr": lr, "loss": step_loss.item(),
-                   "train_loss": {lang: t[2 * i].item() / t[2 * i + 1].item() for i, lang in enumerate(streams) if t[2 * i + 1] > 0},
+                   "train_loss": {lang: sums[i] / loss_counts[i] for i, lang in enumerate(langs) if loss_counts[i] > 0},
                    "tokens_seen": dict(tokens_seen), "tokens_per_s": round(tps)}
             if peak:
                 rec["mfu"] = flops_tok * tps / (peak * world)
             write(rec)
             bar.set_postfix(loss=f"{rec['loss']:.3f}", lr=f"{lr:.2e}")
-            acc = {lang: [0.0, 0] for lang in streams}
+            loss_sums.zero_()
+            loss_counts = [0] * len(langs)
             t_log, tokens_at_log = time.time(), sum(tokens_seen.values())
         if cfg["eval_interval"] and done % cfg["eval_interval"] == 0 and done != plan["total_steps"] and master:
             ev = evaluate(raw, val, token_bytes, cfg["block_size"], B, cfg["eval_tokens"], dev, autocast)
             write({"step": done, "val_loss": {k: v["loss"] for k, v in ev.items()}, "val_bpb": {k: v["bpb"] for k, v in ev.items()}})
-        if done % cfg["ckpt_interval"] == 0 or done == plan["total_steps"]:
+        if is_ckpt:
+            # never a checkpoint of a non-finite state: the losses were checked above, and the
+            # weights can overflow under a finite loss (a huge step), so they are checked too
+            if not bool(torch.stack([p.isfinite().all() for p in raw.parameters()]).all()):
+                diverged("the weights are not finite", done)
+            sums = loss_sums.clone()
+            if ddp:  # the log accumulators of every rank, summed as the log would
+                dist.all_reduce(sums)
             if master:
-                save_checkpoint(ckpt_path, model=raw.state_dict(), optim=opt.state_dict(), step=done,
-                                sampler=sampler.state_dict(), tokens_seen=tokens_seen, wall_s=wall_prev + time.time() - t0,
-                                rng={"torch": torch.get_rng_state()}, config=cfg, vocab_size=vocab, padded_vocab=padded_vocab)
+                ckpt_writer.save(ckpt_path, dict(
+                    model=raw.state_dict(), optim=opt.state_dict(), step=done, sampler=sampler.state_dict(),
+                    tokens_seen=tokens_seen, wall_s=wall_prev + time.time() - t0, rng={"torch": torch.get_rng_state()},
+                    log_acc={"sums": sums.tolist(), "counts": list(loss_counts)},
+                    config=cfg, vocab_size=vocab, padded_vocab=padded_vocab))
             last_good = done
+    ckpt_writer.wait()
     bar.close()
     if master:
         ev = evaluate(raw, val, token_bytes, cfg["block_size"], B, cfg["eval_tokens"], dev, autocast)

@@ -64,12 +64,26 @@ def test_warmup_and_explicit_lr_from():
 
 # ----------------------------------------------------------------------------- plans
 def test_plan_counts_and_epochs():
-    cfg = _cfg(budget={"en": 1001, "zh": 201}, stages=SCALEX)
+    cfg = _cfg(budget={"en": 1001, "zh": 201}, stages=SCALEX, batch_size=4)
     plan = train.build_plan(cfg, world_size=2)
     assert plan["tokens_per_step"] == 40 and plan["seqs_per_step"] == 4
     s1, s2 = plan["stages"]
     assert s1["tokens"] == {"en": 400} and s2["tokens"] == {"en": 200, "zh": 200}
     assert s1["epochs_end"]["en"] == 0.4 and s2["epochs_end"] == {"en": 0.6, "zh": 1.0}
+
+
+def test_plan_does_not_depend_on_the_world_size():
+    """The global batch is batch_size x grad_accum on any number of processes: they divide
+    grad_accum (else batch_size) among them; a world size that divides neither is refused."""
+    cfg = _cfg(budget={"en": 10_001, "zh": 2_001}, stages=SCALEX, batch_size=4, grad_accum=2)
+    plans = {w: train.build_plan(cfg, world_size=w) for w in (1, 2, 4)}
+    strip = lambda p: {k: v for k, v in p.items() if k not in ("world_size", "rank_batch")}
+    assert all(strip(p) == strip(plans[1]) for p in plans.values())
+    assert plans[1]["total_steps"] == 10 and plans[1]["seqs_per_step"] == 8
+    assert [plans[w]["rank_batch"] for w in (1, 2, 4)] == [
+        {"batch_size": 4, "grad_accum": 2}, {"batch_size": 4, "grad_accum": 1}, {"batch_size": 1, "grad_accum": 2}]
+    with pytest.raises(configurator.ConfigError, match="WORLD_SIZE: 3 processes cannot share batch_size 4 x grad_accum 2"):
+        train.build_plan(cfg, world_size=3)
 
 
 def test_plan_mix_proportions_and_repetition():
@@ -276,8 +290,11 @@ def test_ddp_two_ranks_gloo_see_disjoint_sequences(tmp_path, prepared):
     for k in (0, 1):
         ranks.append([tuple(p) for line in open(rd / f"samples_rank{k}.jsonl") for p in json.loads(line)["picks"]])
     plan = json.load(open(rd / "config.json"))["plan"]
-    assert plan["world_size"] == 2 and plan["seqs_per_step"] == 8
-    assert len(ranks[0]) == len(ranks[1]) == plan["total_steps"] * 4
+    one = train.build_plan(train.resolve_config(cfg, {}), world_size=1)  # the same plan as one process
+    assert plan["world_size"] == 2 and plan["rank_batch"] == {"batch_size": 2, "grad_accum": 1}
+    assert {k: v for k, v in plan.items() if k not in ("world_size", "rank_batch")} == \
+        {k: v for k, v in one.items() if k not in ("world_size", "rank_batch")}
+    assert plan["seqs_per_step"] == 4 and len(ranks[0]) == len(ranks[1]) == plan["total_steps"] * 2
     seen0 = {(l, w, e) for l, w, e in ranks[0]}
     assert not seen0 & {(l, w, e) for l, w, e in ranks[1]}, "a sequence was read by both ranks"
     assert json.load(open(rd / "summary.json"))["steps"] == plan["total_steps"]
@@ -293,3 +310,93 @@ def test_gradient_accumulation_matches_a_bigger_batch(tmp_path, prepared):
         losses[b] = [x["loss"] for x in _metrics(tmp_path / f"{b}" / "runs" / "t") if "loss" in x]
     assert len(losses[4]) == len(losses[2]) == 32
     assert abs(losses[4][0] - losses[2][0]) < 1e-6 and abs(losses[4][-1] - losses[2][-1]) < 1e-3
+
+
+# ----------------------------------------------------------------------------- checkpoints
+def test_bad_checkpoints_are_refused_in_one_line(tmp_path, prepared, capsys):
+    """A checkpoint carries its sha256: flipped bytes, a torn, empty or foreign file stop a
+    resume with one line naming the file and the fix (exit 2); a killed write's temp file
+    is removed by the next start."""
+    cfg = tiny_run_config(tmp_path, prepared[0])
+    assert train.main([cfg]) == 0
+    rd = tmp_path / "runs" / "t"
+    os.remove(rd / "summary.json")
+    good = (rd / "ckpt.pt").read_bytes()
+    flipped = bytearray(good)
+    flipped[len(good) // 2] ^= 0xFF
+    flipped[len(good) // 3] ^= 0x01
+    cases = {"flipped": (bytes(flipped), "is damaged (its sha256 does not match"), "truncated": (good[:len(good) // 2], "truncated"),
+             "empty": (b"", "empty"), "foreign": (b"x" * 500, "not a scalex checkpoint")}
+    for name, (blob, msg) in cases.items():
+        (rd / "ckpt.pt").write_bytes(blob)
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as e:
+            train.main([cfg, "--resume"])
+        err = capsys.readouterr().err
+        assert e.value.code == 2 and len(err.strip().splitlines()) == 1, (name, err)
+        assert err.startswith(f"error: checkpoint: {rd / 'ckpt.pt'}") and msg in err and "--overwrite" in err, (name, err)
+    (rd / "ckpt.pt").write_bytes(good)
+    (rd / "ckpt.pt.tmp4242").write_bytes(good[:100])  # what a kill during a write leaves
+    assert train.main([cfg, "--resume"]) == 0
+    assert not glob.glob(str(rd / "ckpt.pt.tmp*")) and (rd / "summary.json").exists()
+
+
+def test_resume_keeps_the_logged_train_loss_exact(tmp_path, prepared, monkeypatch):
+    """Stopped between a checkpoint and a log step (ckpt_interval 7, log_interval 5), the
+    resumed run logs the same per-language train losses as an uninterrupted one."""
+    import threading
+    extra = "log_interval = 5\nckpt_interval = 7\n"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    assert train.main([tiny_run_config(tmp_path / "a", prepared[0], extra)]) == 0
+    cfg_b = tiny_run_config(tmp_path / "b", prepared[0], extra)
+    real = train.lr_at
+
+    def stop_at_17(step, plan, warmup_steps=0):
+        if step == 17:
+            raise KeyboardInterrupt
+        return real(step, plan, warmup_steps)
+    monkeypatch.setattr(train, "lr_at", stop_at_17)
+    with pytest.raises(KeyboardInterrupt):
+        train.main([cfg_b])
+    for t in threading.enumerate():  # the checkpoint writer of the stopped run
+        if t.name == "ckpt-writer":
+            t.join()
+    monkeypatch.setattr(train, "lr_at", real)
+    assert train.main([cfg_b, "--resume"]) == 0
+    rows = lambda d: [(x["step"], x["loss"], x["train_loss"]) for x in _metrics(d / "runs" / "t") if "loss" in x]
+    assert rows(tmp_path / "b") == rows(tmp_path / "a") and [r[0] for r in rows(tmp_path / "a")][:4] == [5, 10, 15, 20]
+
+
+def test_no_checkpoint_of_a_non_finite_state(tmp_path, prepared, capsys):
+    """With a learning rate that blows the weights up, the run stops (exit 3) and whatever
+    checkpoint it kept holds finite weights."""
+    import torch
+    cfg = tiny_run_config(tmp_path, prepared[0], "ckpt_interval = 1\nlog_interval = 50\nlr_max = 1e6\ngrad_clip = 0.0\nwarmup_steps = 0\n")
+    with pytest.raises(SystemExit) as e:
+        train.main([cfg])
+    assert e.value.code == train.EXIT_DIVERGED
+    assert "training diverged" in capsys.readouterr().err
+    ck = tmp_path / "runs" / "t" / "ckpt.pt"
+    if ck.exists():
+        state = train.load_checkpoint(str(ck))
+        assert all(torch.isfinite(v).all() for v in state["model"].values())
+
+
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs a GPU")
+def test_no_host_sync_between_log_steps_on_a_gpu(tmp_path, prepared, monkeypatch):
+    """From the third step to the last, with no log or checkpoint step in between, any
+    device-to-host sync raises (torch.cuda.set_sync_debug_mode('error'))."""
+    import torch
+    cfg = tiny_run_config(tmp_path, prepared[0], "log_interval = 1000\nckpt_interval = 1000\ndevice = 'cuda'\n")
+    total = train.build_plan(train.resolve_config(cfg, {}))["total_steps"]
+    real = train.lr_at
+
+    def lr_at(step, plan, warmup_steps=0):
+        torch.cuda.set_sync_debug_mode("error" if 2 <= step < total - 1 else "default")
+        return real(step, plan, warmup_steps)
+    monkeypatch.setattr(train, "lr_at", lr_at)
+    try:
+        assert train.main([cfg]) == 0
+    finally:
+        torch.cuda.set_sync_debug_mode("default")

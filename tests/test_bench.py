@@ -1,0 +1,46 @@
+"""bench.py: what can run without a GPU runs and reports (the interpreter's kernel check, the
+training loop's overhead, the checkpoint cost); what cannot says so in one line."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from conftest import ROOT
+
+
+def bench(*args, env=None):
+    return subprocess.run([sys.executable, os.path.join(ROOT, "bench.py"), *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600, env=dict(os.environ, **(env or {})))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is here")
+def test_without_a_gpu_one_line_and_how_to_check_instead():
+    r = bench(env={"TRITON_INTERPRET": "0"})  # what `make bench` runs
+    assert r.returncode == 2 and r.stdout == "", r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "no CUDA GPU" in r.stderr
+    assert "TRITON_INTERPRET=1 python bench.py kernels --tiny" in r.stderr
+    r = bench("nonsense")
+    assert r.returncode == 2 and r.stderr.startswith("error: bench: unknown benchmark")
+
+
+def test_kernels_tiny_in_the_interpreter(tmp_path):
+    """The interpreter check the no-GPU line points to: correctness rows, timing rows, JSON."""
+    r = bench("kernels", "--tiny", f"--out={tmp_path}", env={"TRITON_INTERPRET": "1"})
+    assert r.returncode == 0, r.stderr[-2000:]
+    res = json.loads((tmp_path / "bench-kernels.json").read_text())
+    assert res["correct"] and {row["what"] for row in res["timings"]} == {"attention", "linear_ce"}
+    assert "all ok" in r.stdout and "attention" in r.stdout and "linear_ce" in r.stdout
+
+
+def test_loop_and_checkpoint_benchmarks_on_cpu(tmp_path):
+    r = bench("loop", "--tiny", f"--out={tmp_path}")
+    assert r.returncode == 0, r.stderr[-2000:]
+    loop = json.loads((tmp_path / "bench-loop.json").read_text())
+    assert loop["loop_tok_s"] > 0 and loop["step_tok_s"] > 0 and "overhead" in r.stdout
+    r = bench("ckpt", "--preset=tiny", "--vocab=512", "--B=2", "--T=16", "--steps=4", "--every=2", f"--out={tmp_path}")
+    assert r.returncode == 0, r.stderr[-2000:]
+    ck = json.loads((tmp_path / "bench-ckpt.json").read_text())
+    assert ck["save_blocking_s"] > 0 and ck["save_sync_s"] > 0 and "background" in r.stdout
