@@ -362,7 +362,7 @@ def bench_ckpt(preset="small", vocab=50304, T=128, B=16, steps=30, every=10):
     every `every` steps against none."""
     import torch
 
-    import train
+    import rundir
     from model import build_model
     torch.manual_seed(0)
     m = build_model(preset, vocab, T)
@@ -378,9 +378,9 @@ def bench_ckpt(preset="small", vocab=50304, T=128, B=16, steps=30, every=10):
     path = os.path.join(tmp, "ckpt.pt")
     state = lambda: dict(model=m.state_dict(), optim=opt.state_dict(), step=0)
     t0 = time.perf_counter()
-    train.save_checkpoint(path, state())
+    rundir.save_checkpoint(path, state())
     sync_s = time.perf_counter() - t0
-    writer = train.CheckpointWriter()
+    writer = rundir.CheckpointWriter()
     t0 = time.perf_counter()
     writer.save(path, state())
     blocking_s = time.perf_counter() - t0
@@ -391,7 +391,7 @@ def bench_ckpt(preset="small", vocab=50304, T=128, B=16, steps=30, every=10):
         for i in range(1, steps + 1):
             step()
             if i % every == 0 and mode == "sync":
-                train.save_checkpoint(path, state())
+                rundir.save_checkpoint(path, state())
             elif i % every == 0 and mode == "background":
                 writer.save(path, state())
         writer.wait()

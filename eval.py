@@ -36,14 +36,14 @@ def load_run(path, device=DEVICE):
     import torch
 
     import kernels
-    import train
+    import rundir
     from model import build_model
     if not path.endswith(".pt") and not os.path.isdir(path):
         raise ConfigError(f"run: no folder {path}")
     ckpt = path if path.endswith(".pt") else os.path.join(path, "ckpt.pt")
     if not os.path.isfile(ckpt):
         raise ConfigError(f"checkpoint: no file {ckpt}")
-    ck = train.load_checkpoint(ckpt, map_location="cpu")
+    ck = rundir.load_checkpoint(ckpt, map_location="cpu")
     cfg = dict(ck["config"], data_dir=find_data_dir(os.path.dirname(ckpt), ck["config"]))
     try:
         tok = data.load_tokenizer(cfg["data_dir"])

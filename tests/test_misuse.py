@@ -370,15 +370,16 @@ def test_run_lock_and_overwrite_twice(finished, capsys):
         (finished / "marker").write_text("mine")
         code, _, err = call(train.main, [cfg, "--overwrite", "--dry_run"], capsys)  # dry run: no aside
         assert code == 0, err
-    from train import prepare_run_dir, resolve_config
+    from rundir import _lock_path, prepare_run_dir
+    from train import DEFAULTS, resolve_config
     c = resolve_config(cfg, {})
     flags = {"resume": False, "overwrite": True, "allow": False}
     from configurator import unlock
     for _ in range(2):
         os.makedirs(finished, exist_ok=True)
         (finished / "marker").write_text("mine")
-        assert prepare_run_dir(c, flags, None) == "new"
-        unlock(train._lock_path(c))
+        assert prepare_run_dir(c, flags, None, DEFAULTS) == "new"
+        unlock(_lock_path(c))
     assert len(glob.glob(str(finished) + ".old-*")) == 2
 
 

@@ -14,6 +14,7 @@ import pytest
 
 import configurator
 import data
+import rundir
 import train
 from conftest import ROOT, run, tiny_run_config
 
@@ -379,7 +380,7 @@ def test_no_checkpoint_of_a_non_finite_state(tmp_path, prepared, capsys):
     assert "training diverged" in capsys.readouterr().err
     ck = tmp_path / "runs" / "t" / "ckpt.pt"
     if ck.exists():
-        state = train.load_checkpoint(str(ck))
+        state = rundir.load_checkpoint(str(ck))
         assert all(torch.isfinite(v).all() for v in state["model"].values())
 
 

@@ -1,0 +1,291 @@
+"""
+What a run directory holds, and the rules that keep it auditable: the code version and
+environment a run records, the lock that keeps two processes out of one run, the checks a
+resumed run must pass (same config unless --allow names the change, same data), and
+checksummed checkpoints written atomically by a background thread.
+
+train.py uses it; eval.py loads checkpoints through it.
+"""
+import glob
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+from configurator import ConfigError, atomic_write, lock, read_json, sha256_file
+
+# What `--resume --allow=k1,k2` may change: settings that leave the plan (steps, data order,
+# model, optimizer state) as it is. The change is recorded in config.json ("resumes").
+RESUME_ALLOWED = ("lr_max", "lr_min", "warmup_steps", "grad_clip", "eval_interval", "eval_tokens", "ckpt_interval",
+                  "log_interval", "kernels", "compile", "device", "dtype", "log_samples", "wandb_log", "wandb_project", "tensorboard")
+
+# ----------------------------------------------------------------------------- run directory
+def code_version():
+    here = os.path.dirname(os.path.abspath(__file__))
+    git = lambda *a: subprocess.run(["git", *a], cwd=here, capture_output=True, text=True).stdout.strip()
+    files = {f: sha256_file(os.path.join(here, f)) for f in sorted(os.listdir(here)) if f.endswith(".py")}
+    return {"git_commit": git("rev-parse", "HEAD") or None, "git_dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+            "files_sha256": files}
+
+
+def _differences(old, new, defaults):
+    """{key: (old, new)} between two resolved configs; a key an older run did not have counts
+    as unchanged while it holds its default."""
+    new = json.loads(json.dumps(new))
+    return {k: (old.get(k, defaults.get(k)), new.get(k)) for k in sorted(set(old) | set(new))
+            if old.get(k, defaults.get(k)) != new.get(k)}
+
+
+def _allowed(flags):
+    allow = flags["allow"]
+    if allow is False:
+        return set()
+    keys = {k.strip() for k in str(allow).split(",") if k.strip()} if allow is not True else set()
+    if not flags["resume"] or not keys:
+        raise ConfigError("--allow: give --resume --allow=KEY[,KEY] (keys a resumed run may change: "
+                          f"{', '.join(RESUME_ALLOWED)})")
+    bad = sorted(keys - set(RESUME_ALLOWED))
+    if bad:
+        raise ConfigError(f"--allow: {bad[0]} cannot change in a resumed run (it changes the plan, data or model); "
+                          f"allowed: {', '.join(RESUME_ALLOWED)}. Start a new run instead")
+    return keys
+
+
+def check_tracking(cfg):
+    """Tracking is optional: its package is needed only when it is switched on."""
+    import importlib.util
+    for key, mod, pkg in (("wandb_log", "wandb", "wandb"), ("tensorboard", "tensorboard", "tensorboard")):
+        if cfg[key] and importlib.util.find_spec(mod) is None:
+            raise ConfigError(f"{key}: the {pkg} package is not installed; `.venv/bin/python -m pip install {pkg}`, or set {key}=False")
+
+
+def tracker(cfg, rd):
+    """A function that mirrors each metrics.jsonl record to W&B and/or TensorBoard (nested
+    dicts flattened to train_loss/en), or None when both are off. Imported only when on."""
+    sinks = []
+    if cfg["wandb_log"]:
+        import hashlib
+
+        import wandb
+        run_id = hashlib.sha1(os.path.abspath(rd).encode()).hexdigest()[:16]  # a resumed run continues its W&B run
+        wandb.init(project=cfg["wandb_project"], name=cfg["run_name"], id=run_id, resume="allow", config=cfg, dir=rd)
+        sinks.append(lambda rec, step: wandb.log(rec, step=step))
+    if cfg["tensorboard"]:
+        from torch.utils.tensorboard import SummaryWriter
+        tb = SummaryWriter(os.path.join(rd, "tensorboard"))
+        sinks.append(lambda rec, step: ([tb.add_scalar(k, v, step) for k, v in rec.items()], tb.flush()))
+    if not sinks:
+        return None
+
+    def flat(rec, prefix=""):
+        out = {}
+        for k, v in rec.items():
+            if isinstance(v, dict):
+                out.update(flat(v, f"{prefix}{k}/"))
+            elif isinstance(v, (int, float)) and not isinstance(v, bool) and k != "step":
+                out[prefix + k] = v
+        return out
+    return lambda rec: [sink(flat(rec), rec["step"]) for sink in sinks]
+
+
+def environment():
+    """What else a run's numbers depend on: Python, CUDA, every installed package's version,
+    and the working directory that relative paths (data_dir) are relative to."""
+    import importlib.metadata
+    import platform
+
+    import torch
+    return {"python": platform.python_version(), "cuda": torch.version.cuda, "cwd": os.getcwd(),
+            "cudnn": torch.backends.cudnn.version() if torch.cuda.is_available() else None, "platform": platform.platform(),
+            "packages": dict(sorted((d.metadata["Name"], d.version) for d in importlib.metadata.distributions() if d.metadata["Name"]))}
+
+
+def _lock_path(cfg):
+    rd = os.path.join(cfg["out_dir"], cfg["run_name"])
+    return os.path.join(os.path.dirname(rd), f".{os.path.basename(rd)}.lock")
+
+
+def prepare_run_dir(cfg, flags, manifest, defaults, master=True):
+    """-> 'new' | 'resume' | 'done'. Never deletes what a user made: --overwrite moves it aside.
+    Rank 0 locks the run dir for as long as it trains (a second process gets one line), checks
+    a resumed run against its config.json (settings, data) and moves; the others follow."""
+    rd = os.path.join(cfg["out_dir"], cfg["run_name"])
+    allowed = _allowed(flags)
+    if not master:
+        if flags["resume"] and os.path.isfile(os.path.join(rd, "summary.json")):
+            return "done"
+        return "resume" if flags["resume"] and os.path.isfile(os.path.join(rd, "ckpt.pt")) else "new"
+    lock(_lock_path(cfg), f"run_name: {rd}", "wait for it to finish, or pick another run_name")
+    for leftover in glob.glob(os.path.join(glob.escape(rd), "*.json*.tmp[0-9]*")):  # killed writes; we hold the lock
+        os.remove(leftover)
+    if not os.path.exists(rd):
+        return "new"
+    if flags["resume"]:
+        saved = os.path.join(rd, "config.json")
+        fix = f"move {rd} aside and start again (--overwrite)"
+        if os.path.isfile(saved):
+            rec = read_json(saved, fix)
+            if not isinstance(rec, dict) or not isinstance(rec.get("config"), dict):
+                raise ConfigError(f"{saved}: not a run record (no 'config'); {fix}")
+            diff = _differences(rec["config"], cfg, defaults)
+            done = os.path.isfile(os.path.join(rd, "summary.json"))
+            for k, (was, now) in diff.items():
+                if done or k not in allowed:
+                    hint = (f"; or continue it with --allow={k} (recorded in config.json)" if k in RESUME_ALLOWED and not done
+                            else "" if not done else "; it is finished, so nothing can change: use another run_name")
+                    raise ConfigError(f"{k}: {rd} {'ran' if done else 'started'} with {k}={was!r}, not {now!r}; a resumed run keeps "
+                                      f"its config (or use --overwrite){hint}")
+            started = rec.get("data_manifest", {}).get("sha256")
+            if started and manifest is not None and started != manifest["sha256"]:
+                raise ConfigError(f"data_dir: {cfg['data_dir']} changed since {rd} started (manifest sha256 {manifest['sha256'][:12]}, "
+                                  f"the run's {started[:12]}); resume needs the same data: prepare into another data_dir, or --overwrite")
+            if done:
+                return "done"
+            if diff and os.path.isfile(os.path.join(rd, "ckpt.pt")):
+                rec["config"] = json.loads(json.dumps(cfg))
+                rec.setdefault("resumes", []).append({"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "argv": sys.argv,
+                                                      "changed": {k: {"from": a, "to": b} for k, (a, b) in diff.items()}})
+                atomic_write(saved, lambda f: json.dump(rec, f, indent=1), mode="w")
+                print(f"resuming with changed settings (recorded in {saved}): " + ", ".join(f"{k} {a!r} -> {b!r}" for k, (a, b) in diff.items()))
+        elif os.path.isfile(os.path.join(rd, "summary.json")):
+            return "done"
+        if os.path.isfile(os.path.join(rd, "metrics.jsonl")):
+            _check_metrics(os.path.join(rd, "metrics.jsonl"), fix)
+        return "resume" if os.path.isfile(os.path.join(rd, "ckpt.pt")) else "new"
+    if flags["overwrite"]:
+        aside = f"{rd}.old-{time.strftime('%Y%m%d-%H%M%S')}"
+        n = 1
+        while os.path.exists(aside):  # a second --overwrite in the same second keeps both old ones
+            aside, n = f"{rd}.old-{time.strftime('%Y%m%d-%H%M%S')}-{n}", n + 1
+        os.rename(rd, aside)
+        print(f"moved the existing {rd} to {aside}")
+        return "new"
+    raise ConfigError(f"run_name: {rd} exists; pass --resume to continue it, or --overwrite to start again (the old one is kept aside)")
+
+
+def _check_metrics(path, fix):
+    """metrics.jsonl of a run to resume: every line a JSON object. A last line torn by a kill
+    (no newline after it) lies after the checkpoint, so it is dropped and written again."""
+    with open(path, "rb") as f:
+        lines = f.read().split(b"\n")
+    for i, ln in enumerate(lines[:-1]):
+        try:
+            ok = not ln.strip() or isinstance(json.loads(ln), dict)
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ConfigError(f"{path}: line {i + 1} is not a JSON object (truncated or edited); {fix}")
+    if lines[-1].strip():
+        atomic_write(path, lambda f: f.write(b"\n".join(lines[:-1]) + b"\n" if len(lines) > 1 else b""))
+
+
+# ----------------------------------------------------------------------------- checkpoints
+# A checkpoint is torch.save's file followed by CKPT_MAGIC and the sha256 (hex) of everything
+# before it: a flipped byte or a torn file is caught on load. (torch.load ignores the tail.)
+CKPT_MAGIC = b"\nscalex-sha256:"
+_CKPT_TAIL = len(CKPT_MAGIC) + 64
+
+
+class _HashingFile:
+    """What torch.save needs of a file (write, flush), hashing every byte on its way."""
+
+    def __init__(self, f):
+        self.f, self.sha = f, hashlib.sha256()
+
+    def write(self, b):
+        self.sha.update(b)
+        return self.f.write(b)
+
+    def flush(self):
+        self.f.flush()
+
+
+def save_checkpoint(path, state):
+    import torch
+
+    def write(f):
+        hf = _HashingFile(f)
+        torch.save(state, hf)
+        f.write(CKPT_MAGIC + hf.sha.hexdigest().encode())
+    atomic_write(path, write)
+
+
+def load_checkpoint(path, map_location="cpu"):
+    """The checkpoint's state, after checking its checksum; a bad file is a ConfigError."""
+    import torch
+    fix = "move it away and start the run again with --overwrite (the old run is kept aside)"
+    try:
+        size = os.path.getsize(path)
+        sha = hashlib.sha256()
+        with open(path, "rb") as f:
+            left = size - _CKPT_TAIL
+            while left > 0:
+                b = f.read(min(left, 1 << 24))
+                sha.update(b)
+                left -= len(b)
+            tail = f.read()
+    except OSError as e:
+        raise ConfigError(f"checkpoint: cannot read {path} ({e.strerror}); {fix}")
+    if size < _CKPT_TAIL or not tail.startswith(CKPT_MAGIC):
+        raise ConfigError(f"checkpoint: {path} is empty, truncated or not a scalex checkpoint (no checksum at its end); {fix}")
+    if tail[len(CKPT_MAGIC):] != sha.hexdigest().encode():
+        raise ConfigError(f"checkpoint: {path} is damaged (its sha256 does not match its contents); {fix}")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=False)
+    except Exception as e:  # noqa: BLE001 - any failure to unpickle is a bad file
+        raise ConfigError(f"checkpoint: {path} does not load ({type(e).__name__}); {fix}")
+
+
+def _snapshot(obj):
+    """A private CPU copy of a (nested) state, so training goes on while it is written. From a
+    GPU the copies go to pinned memory without blocking; the writer waits on an event."""
+    import torch
+    if isinstance(obj, torch.Tensor):
+        if obj.is_cuda:
+            return torch.empty(obj.shape, dtype=obj.dtype, pin_memory=True).copy_(obj, non_blocking=True)
+        return obj.detach().clone()
+    if isinstance(obj, dict):
+        return {k: _snapshot(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_snapshot(v) for v in obj)
+    return obj
+
+
+class CheckpointWriter:
+    """Checkpoints written by a background thread: the training step pays for a memory copy
+    of the state, not for serialising, hashing and fsync-ing it (BENCHMARKS.md: the cost).
+    At most one write is in flight; each is atomic (a temp file, then a rename)."""
+
+    def __init__(self):
+        self.thread, self.error = None, None
+
+    def save(self, path, state):
+        import torch
+        self.wait()
+        snap = _snapshot(state)
+        event = None
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            event = torch.cuda.Event()
+            event.record()
+        self.thread = threading.Thread(target=self._write, args=(path, snap, event), name="ckpt-writer")
+        self.thread.start()
+
+    def _write(self, path, snap, event):
+        try:
+            if event is not None:
+                event.synchronize()
+            save_checkpoint(path, snap)
+        except BaseException as e:  # noqa: BLE001 - re-raised by wait() on the training thread
+            self.error = e
+
+    def wait(self):
+        """Block until the last checkpoint is on disk; re-raise what stopped its write."""
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
+        if self.error is not None:
+            err, self.error = self.error, None
+            raise err
