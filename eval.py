@@ -320,8 +320,9 @@ def main(argv):
             print(__doc__.strip())
             return 0
         if len(pos) == 2 and pos[0] == "report":
+            import claims
             import report
-            text, md, pngs = report.report(pos[1], over.get("out"), over.get("bootstrap", report.BOOTSTRAP))
+            text, md, pngs = report.report(pos[1], over.get("out"), over.get("bootstrap", claims.BOOTSTRAP))
             print(text)
             print(f"wrote {md} and {', '.join(pngs)}")
             return 0
