@@ -60,7 +60,7 @@ REFERENCES = {
     "ablate-lr": [("scalex", "scalex", "ablate")],
     "ablate-tokens": [("mix", "mix", "ablate"), ("scalex", "scalex", "ablate")],
 }
-DATA = {"translate": "transform_data", "codeswitch": "transform_data", "ablate-tokens": "disjoint_data",
+DATA = {"translate": "translate_data", "codeswitch": "codeswitch_data", "ablate-tokens": "disjoint_data",
         "multilingual": "multilingual_data"}  # the data config each experiment trains on (else data)
 BILINGUAL = ("sizes", "one", "ablate", "transform", "proportion")
 

@@ -51,6 +51,12 @@ def test_every_config_of_a_scale_plans(scale):
         cfg, plan, fpt = sweep.plan_run(*sweep.run_args(scale, exp, c, n, seed), sw["nproc"], cache)
         assert cfg["experiment"] == exp and cfg["budget"]["en"] == n and fpt > 0
         assert cfg["run_name"] == f"{scale}/{exp}/{os.path.basename(c)}-en{n}-s{seed}"
+        # the data config the sweep prepares for this experiment exists and is the run's data
+        dpath = os.path.join("config", scale, sweep.DATA.get(exp, "data") + ".py")
+        assert os.path.isfile(dpath), dpath
+        if dpath not in cache:
+            cache[dpath] = configurator.load_config(dpath, {}, data.DEFAULTS)["data_dir"]
+        assert cfg["data_dir"] == cache[dpath], (exp, c, dpath)
     for path in glob.glob(f"config/{scale}/*data.py"):
         data.validate_data_config(configurator.load_config(path, {}, data.DEFAULTS))
 
