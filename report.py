@@ -59,7 +59,9 @@ def load_run(dirpath, root):
     cfg, plan = c.get("config", {}), c.get("plan")
     listed = s.get("lrls") or s.get("lrl") or cfg.get("lrl") or []
     listed = [listed] if isinstance(listed, str) else list(listed)
-    lrls = listed + [l for l in s["budget"] if l != s["hrl"] and l not in listed]
+    # the run's real low-resource languages: a synthetic stream (translated or code-switched
+    # HRL text, summary "derived") is training data, not a language the claims are about
+    lrls = listed + [l for l in s["budget"] if l != s["hrl"] and l not in listed and l not in (s.get("derived") or {})]
     rel = os.path.relpath(dirpath, root).split(os.sep)
     tok = s.get("tokenizer") or c.get("tokenizer") or {}
     read = lambda name: read_json(os.path.join(dirpath, name), _FIX) if os.path.isfile(os.path.join(dirpath, name)) else {}

@@ -220,7 +220,7 @@ def write_run(root, r):
          "val_bpb": r["val_bpb"], "val_bpb_se": {"zh": 0.001}, "tokens_seen": r["tokens_seen"], "steps": r["steps"],
          "params": 100, "experiment": r["experiment"], "seed": r["seed"], "data_dir": r["data_dir"],
          "tokenizer": {"variant": r["tok_variant"], "sha256": r["tok_sha"]}, "plan_sha256": r["plan_sha"], "world_size": 1, "model": "tiny",
-         "transform_quality": r["transform"]}
+         "transform_quality": r["transform"], "derived": r["derived"]}
     json.dump(s, open(os.path.join(d, "summary.json"), "w"))
     if r["method"] == "scalex":
         json.dump({"tasks": {"xnli-zh": {"lang": "zh", "n": 100, "acc": 0.4 + 0.01 * r["seed"], "acc_ci95": [0.3, 0.5]}}},
@@ -232,7 +232,8 @@ def test_report_end_to_end_claims_table_and_determinism(tmp_path):
     root = str(tmp_path / "runs")
     runs = (curve_runs("mix", [2.0] * 5, experiment="mix") + curve_runs("scalex", [1.98, 1.95, 1.9, 1.85, 1.8], experiment="scalex")
             + curve_runs("lrl_only", [2.1] * 5, experiment="lrl-only") + plateau("translate", 3.0)[:0]
-            + [dict(r, experiment="translate") for r in plateau("translate", 3.0)])
+            + [dict(r, experiment="translate", budget=dict(r["budget"], zh_translated=r["budget"]["en"]),
+                    derived={"zh_translated": "translate of en (dict)"}) for r in plateau("translate", 3.0)])
     for r in runs:
         write_run(root, r)
     text, md, pngs = report.report(root, n_boot=NB)
