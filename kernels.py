@@ -128,20 +128,27 @@ LOG2E = 1.4426950408889634
 
 if triton is not None:
     @triton.jit
+    def _load_kv(k_ptr, v_ptr, cols, skt, offs_d, T, DIAG: tl.constexpr, UPCAST: tl.constexpr):
+        """One block of keys and values (rows `cols`). Only a diagonal block can run past T, so
+        only it pays for a mask."""
+        if DIAG:
+            k = tl.load(k_ptr + cols[:, None] * skt + offs_d[None, :], mask=cols[:, None] < T, other=0.0)
+            v = tl.load(v_ptr + cols[:, None] * skt + offs_d[None, :], mask=cols[:, None] < T, other=0.0)
+        else:
+            k = tl.load(k_ptr + cols[:, None] * skt + offs_d[None, :])
+            v = tl.load(v_ptr + cols[:, None] * skt + offs_d[None, :])
+        if UPCAST:
+            k, v = k.to(tl.float32), v.to(tl.float32)
+        return k, v
+
+    @triton.jit
     def _fwd_block(acc, l_i, m_i, q, k_ptr, v_ptr, skt, offs_m, offs_d, lo, hi, T, qk_scale,
                    BLOCK_N: tl.constexpr, DIAG: tl.constexpr, UPCAST: tl.constexpr):
         """Keys lo..hi against one block of queries. Off the diagonal every key is visible
         and in range: no mask at all."""
         for start_n in range(lo, hi, BLOCK_N):
             cols = start_n + tl.arange(0, BLOCK_N)
-            if DIAG:
-                k = tl.load(k_ptr + cols[:, None] * skt + offs_d[None, :], mask=cols[:, None] < T, other=0.0)
-                v = tl.load(v_ptr + cols[:, None] * skt + offs_d[None, :], mask=cols[:, None] < T, other=0.0)
-            else:
-                k = tl.load(k_ptr + cols[:, None] * skt + offs_d[None, :])
-                v = tl.load(v_ptr + cols[:, None] * skt + offs_d[None, :])
-            if UPCAST:
-                k, v = k.to(tl.float32), v.to(tl.float32)
+            k, v = _load_kv(k_ptr, v_ptr, cols, skt, offs_d, T, DIAG, UPCAST)
             s = tl.dot(q, tl.trans(k)) * qk_scale  # base-2 logits
             if DIAG:  # a key past T is also past every real query
                 s = tl.where(offs_m[:, None] >= cols[None, :], s, float("-inf"))
@@ -254,14 +261,7 @@ if triton is not None:
                   BLOCK_N: tl.constexpr, DIAG: tl.constexpr, UPCAST: tl.constexpr):
         for start_n in range(lo, hi, BLOCK_N):
             cols = start_n + tl.arange(0, BLOCK_N)
-            if DIAG:
-                k = tl.load(k_ptr + cols[:, None] * skt + offs_d[None, :], mask=cols[:, None] < T, other=0.0)
-                v = tl.load(v_ptr + cols[:, None] * skt + offs_d[None, :], mask=cols[:, None] < T, other=0.0)
-            else:
-                k = tl.load(k_ptr + cols[:, None] * skt + offs_d[None, :])
-                v = tl.load(v_ptr + cols[:, None] * skt + offs_d[None, :])
-            if UPCAST:
-                k, v = k.to(tl.float32), v.to(tl.float32)
+            k, v = _load_kv(k_ptr, v_ptr, cols, skt, offs_d, T, DIAG, UPCAST)
             p = tl.exp2(tl.dot(q, tl.trans(k)) * qk_scale - lse[:, None])
             if DIAG:
                 p = tl.where(offs_m[:, None] >= cols[None, :], p, 0.0)
