@@ -16,7 +16,6 @@ RUN is a run directory (runs/<scale>/.../<method>-en<N>-s<seed>) holding ckpt.pt
 Common options: --device=auto|cpu|cuda, --batch_size=N.
 """
 import contextlib
-import json
 import math
 import os
 import sys
@@ -127,6 +126,8 @@ def bits_per_byte(model, tok, docs, lang, block_size, batch_size, device, autoca
     block_size (the last one partial). `se` is the standard error of bpb over documents: bpb
     is a ratio (bits / bytes) of per-document sums, so its delta-method error is used."""
     import torch
+
+    import train
     from tqdm import tqdm
     if tok.meta["variant"] == "disjoint" and lang not in tok.offsets:
         raise ConfigError(f"--lang: '{lang}' is not a language of this run's disjoint tokenizer ({', '.join(tok.offsets)})")
@@ -152,22 +153,16 @@ def bits_per_byte(model, tok, docs, lang, block_size, batch_size, device, autoca
             np.add.at(bytes_doc, doc_of[s:s + m], token_bytes[y[i, :m]])
     scored = doc_of[n - 1] + 1  # documents reached (the last one maybe in part)
     L, B = loss_doc[:scored] / math.log(2), bytes_doc[:scored]
-    bpb, se = L.sum() / max(1.0, B.sum()), ratio_se(L, B)
+    bpb, se = L.sum() / max(1.0, B.sum()), train.ratio_se(L, B)
     return {"lang": lang, "loss": float(loss_doc.sum() / n), "bpb": float(bpb), "se": float(se), "tokens": int(n),
             "bytes": int(B.sum()), "docs": int(scored)}
 
 
-def ratio_se(L, B):
-    """Standard error of sum(L) / sum(B) over n documents (the delta method, as for any ratio
-    estimator): sqrt(n / (n - 1) * sum((L_d - R B_d)^2)) / sum(B). NaN for one document."""
-    n, R = len(L), L.sum() / B.sum()
-    return math.sqrt(n / (n - 1) * ((L - R * B) ** 2).sum()) / B.sum() if n > 1 and B.sum() else float("nan")
-
-
-def update_json(path, key, value):
-    """Add or replace one entry of a run's result file, keeping every other entry."""
-    obj = json.load(open(path)) if os.path.isfile(path) else {}
-    obj[key] = value
+def update_json(path, entries, under=None):
+    """Add or replace entries of a run's result file (inside its `under` dict if given),
+    keeping every other entry; a torn file is one line naming it."""
+    obj = read_json(path, "delete it and score the run again") if os.path.isfile(path) else {}
+    (obj.setdefault(under, {}) if under else obj).update(entries)
     write_json(path, obj)
 
 
@@ -182,7 +177,7 @@ def cmd_bpb(run, over, docs=None):
                         autocast, over.get("max_tokens"))
     name = over.get("name") or os.path.basename(over["text"]).split(".")[0]
     if os.path.isdir(run):
-        update_json(os.path.join(run, "bpb_extra.json"), name, {k: res[k] for k in ("lang", "bpb", "se", "tokens", "bytes")})
+        update_json(os.path.join(run, "bpb_extra.json"), {name: {k: res[k] for k in ("lang", "bpb", "se", "tokens", "bytes")}})
     return name, res
 
 
@@ -201,9 +196,7 @@ def cmd_tasks(run, task_sets, over):
         results.update(tasks.evaluate(model, tok, name, examples, cfg["block_size"], over.get("batch_size", BATCH_SIZE),
                                       dev, autocast))
     if os.path.isdir(run):
-        path = os.path.join(run, "downstream.json")
-        old = json.load(open(path)) if os.path.isfile(path) else {}
-        write_json(path, {**old, "tasks": {**old.get("tasks", {}), **results}})
+        update_json(os.path.join(run, "downstream.json"), results, under="tasks")
     return results
 
 

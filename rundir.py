@@ -119,8 +119,10 @@ def prepare_run_dir(cfg, flags, manifest, defaults, master=True):
             return "done"
         return "resume" if flags["resume"] and os.path.isfile(os.path.join(rd, "ckpt.pt")) else "new"
     lock(_lock_path(cfg), f"run_name: {rd}", "wait for it to finish, or pick another run_name")
-    for leftover in glob.glob(os.path.join(glob.escape(rd), "*.json*.tmp[0-9]*")):  # killed writes; we hold the lock
-        os.remove(leftover)
+    # temp files of writes a kill interrupted (JSON records, checkpoints); we hold the lock
+    for pattern in ("*.json*.tmp[0-9]*", "ckpt.pt.tmp*"):
+        for leftover in glob.glob(os.path.join(glob.escape(rd), pattern)):
+            os.remove(leftover)
     if not os.path.exists(rd):
         return "new"
     if flags["resume"]:

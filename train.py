@@ -14,7 +14,6 @@ code version, data manifest hash, Python/CUDA/package versions), metrics.jsonl, 
 ckpt.pt. A run directory is locked while a process trains it.
 """
 import contextlib
-import glob
 import hashlib
 import json
 import math
@@ -415,12 +414,18 @@ def evaluate(model, val_streams, token_bytes, block_size, batch_size, max_tokens
             win_bytes.append(token_bytes[arr[:, 1:]].sum(axis=1))
         wl, wb = np.concatenate(win_loss) / math.log(2), np.concatenate(win_bytes).astype(np.float64)
         bpb = wl.sum() / max(1.0, wb.sum())
-        resid = wl - bpb * wb
-        se = math.sqrt(len(wl) / max(1, len(wl) - 1) * float((resid ** 2).sum())) / max(1.0, wb.sum())
+        se = ratio_se(wl, wb) if len(wl) > 1 else 0.0
         out[lang] = {"loss": float(wl.sum() * math.log(2) / (len(wl) * block_size)), "bpb": float(bpb), "bpb_se": se,
                      "tokens": len(wl) * block_size, "bytes": int(wb.sum()), "windows": len(wl)}
     model.train(was_training)
     return out
+
+
+def ratio_se(L, B):
+    """Standard error of sum(L) / sum(B) over n items (windows, documents): the delta method,
+    as for any ratio estimator, sqrt(n / (n - 1) * sum((L_i - R B_i)^2)) / sum(B). NaN for one."""
+    n, R = len(L), L.sum() / B.sum()
+    return math.sqrt(n / (n - 1) * float(((L - R * B) ** 2).sum())) / B.sum() if n > 1 and B.sum() else float("nan")
 
 
 # ----------------------------------------------------------------------------- training
@@ -466,9 +471,6 @@ def train(cfg, flags, plan, manifest, mode):
     loss_sums = torch.zeros(len(langs), dtype=torch.float64, device=dev)
     loss_counts = [0] * len(langs)
     ckpt_path = os.path.join(rd, "ckpt.pt")
-    if master:  # temp files of checkpoint writes that a kill interrupted
-        for tmp in glob.glob(glob.escape(ckpt_path) + ".tmp*"):
-            os.remove(tmp)
     if mode == "resume":
         ck = load_checkpoint(ckpt_path, map_location=dev)
         if ck["padded_vocab"] != padded_vocab:
@@ -551,6 +553,12 @@ def train(cfg, flags, plan, manifest, mode):
         T = cfg["block_size"]
         return t[:, :T], t[:, 1:T + 1], t[:, T + 1]
 
+    def validate_now(at):
+        """Per-language validation, logged at step `at`."""
+        ev = evaluate(raw, val, token_bytes, cfg["block_size"], B, cfg["eval_tokens"], dev, autocast)
+        write({"step": at, "val_loss": {k: v["loss"] for k, v in ev.items()}, "val_bpb": {k: v["bpb"] for k, v in ev.items()}})
+        return ev
+
     bar = progress(total=plan["total_steps"], initial=start, desc="train", unit="step", disable=not master)
     step = start
     for step in range(start, plan["total_steps"]):
@@ -609,8 +617,7 @@ def train(cfg, flags, plan, manifest, mode):
             loss_counts = [0] * len(langs)
             t_log, tokens_at_log = time.time(), sum(tokens_seen.values())
         if cfg["eval_interval"] and done % cfg["eval_interval"] == 0 and done != plan["total_steps"] and master:
-            ev = evaluate(raw, val, token_bytes, cfg["block_size"], B, cfg["eval_tokens"], dev, autocast)
-            write({"step": done, "val_loss": {k: v["loss"] for k, v in ev.items()}, "val_bpb": {k: v["bpb"] for k, v in ev.items()}})
+            validate_now(done)
         if is_ckpt:
             # never a checkpoint of a non-finite state: the losses were checked above, and the
             # weights can overflow under a finite loss (a huge step), so they are checked too
@@ -629,8 +636,7 @@ def train(cfg, flags, plan, manifest, mode):
     ckpt_writer.wait()
     bar.close()
     if master:
-        ev = evaluate(raw, val, token_bytes, cfg["block_size"], B, cfg["eval_tokens"], dev, autocast)
-        write({"step": plan["total_steps"], "val_loss": {k: v["loss"] for k, v in ev.items()}, "val_bpb": {k: v["bpb"] for k, v in ev.items()}})
+        ev = validate_now(plan["total_steps"])
         wall = wall_prev + time.time() - t0
         summary = {"run_name": cfg["run_name"], "method": cfg["method"], "hrl": cfg["hrl"], "lrl": cfg["lrl"],
                    "budget": cfg["budget"], "val_loss": {k: v["loss"] for k, v in ev.items()},
