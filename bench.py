@@ -306,16 +306,16 @@ def _synthetic_data(d, n_bytes):
     """A prepared data dir of random-word English (no download), about n_bytes of text."""
     import random
 
-    import data
+    from scalex import prepare
     rng = random.Random(0)
     words = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 9))) for _ in range(3000)]
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "en.jsonl"), "w") as f:
         for _ in range(n_bytes // 2000):
             f.write(json.dumps({"text": " ".join(rng.choice(words) for _ in range(330))}) + "\n")
-    cfg = dict(data.DEFAULTS, data_dir=os.path.join(d, "prep"), local_dir=d, languages={"en": ""}, max_tokens={"en": n_bytes // 8},
+    cfg = dict(prepare.DEFAULTS, data_dir=os.path.join(d, "prep"), local_dir=d, languages={"en": ""}, max_tokens={"en": n_bytes // 8},
                val_tokens=5_000, vocab_size=2048, tokenizer_sample_bytes=500_000, workers=1)
-    data.prepare(cfg, log=lambda *a, **k: None)
+    prepare.prepare(cfg, log=lambda *a, **k: None)
     return cfg["data_dir"]
 
 
@@ -362,7 +362,7 @@ def bench_ckpt(preset="small", vocab=50304, T=128, B=16, steps=30, every=10):
     every `every` steps against none."""
     import torch
 
-    import rundir
+    from scalex import rundir
     from model import build_model
     torch.manual_seed(0)
     m = build_model(preset, vocab, T)
@@ -436,15 +436,16 @@ def bench_data(over):
     import threading
 
     import data
-    from configurator import ConfigError
-    from sources import iter_records, resolve_source
-    from tokenizer import build_tokenizer, load_tokenizer
+    from scalex import prepare
+    from scalex.configurator import ConfigError
+    from scalex.sources import iter_records, resolve_source
+    from scalex.tokenizer import build_tokenizer, load_tokenizer
     src = over.get("local_dir") or ("../shared/corpora" if os.path.isdir("../shared/corpora") else None)
     if not src:
         raise ConfigError("local_dir: the benchmark needs real text: --local_dir=DIR with DIR/en.* and DIR/zh.*")
     mb, gb, cores = float(over.get("mb", 64)), float(over.get("gb", 1)), os.cpu_count() or 1
     tmp = tempfile.mkdtemp(prefix="scalex-bench-")
-    cfg = dict(data.DEFAULTS, data_dir=tmp, local_dir=src, vocab_size=int(over.get("vocab_size", 16384)), languages={"en": "", "zh": ""})
+    cfg = dict(prepare.DEFAULTS, data_dir=tmp, local_dir=src, vocab_size=int(over.get("vocab_size", 16384)), languages={"en": "", "zh": ""})
     sources = {lang: resolve_source(lang, cfg) for lang in ("en", "zh")}
     samples = {}
     for lang in ("en", "zh"):
@@ -460,7 +461,7 @@ def bench_data(over):
     res = {"date": time.strftime("%Y-%m-%d"), "cores": cores, "vocab": tok.n_vocab, "mb_per_language": mb, "languages": {}}
     for lang, docs in samples.items():
         nbytes = sum(len(t.encode()) for t in docs)
-        batches = list(data._batches((0, i, t) for i, t in enumerate(docs)))
+        batches = list(prepare._batches((0, i, t) for i, t in enumerate(docs)))
         t0 = time.perf_counter()
         for b in batches:
             tok.enc.encode_ordinary_batch([t for _, t in b], num_threads=1)
@@ -468,7 +469,7 @@ def bench_data(over):
         row = {"tiktoken_1_process_MBps": base}
         for w in sorted({1, cores}):
             t0 = time.perf_counter()
-            for _ in data._tokenize_ordered(iter(batches), lang, w, tmp, 2 * w, {"peak_in_flight": 0}):
+            for _ in prepare._tokenize_ordered(iter(batches), lang, w, tmp, 2 * w, {"peak_in_flight": 0}):
                 pass
             row[f"ours_{w}_workers_MBps"] = nbytes / 1e6 / (time.perf_counter() - t0)
         row["efficiency_vs_linear"] = row[f"ours_{cores}_workers_MBps"] / (cores * base)
@@ -516,7 +517,7 @@ def bench_data(over):
 
 # ============================================================================= CLI
 def main(argv):
-    from configurator import ConfigError, fail, parse_args
+    from scalex.configurator import ConfigError, fail, parse_args
     pos, over = parse_args(argv)
     what = pos[0] if pos else "all"
     known = GPU_ONLY + ("loop", "hopper", "ckpt", "data")

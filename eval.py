@@ -23,7 +23,8 @@ import sys
 import numpy as np
 
 import data
-from configurator import ConfigError, atomic_write, fail, parse_args, read_json, write_json
+from scalex.configurator import ConfigError, atomic_write, fail, parse_args, read_json, write_json
+from scalex.tokenizer import load_tokenizer
 
 DEVICE = "auto"     # auto: cuda when present, else cpu
 BATCH_SIZE = 16     # windows (bpb) or choices (tasks) per forward pass
@@ -35,7 +36,7 @@ def load_run(path, device=DEVICE):
     import torch
 
     import kernels
-    import rundir
+    from scalex import rundir
     from model import build_model
     if not path.endswith(".pt") and not os.path.isdir(path):
         raise ConfigError(f"run: no folder {path}")
@@ -45,7 +46,7 @@ def load_run(path, device=DEVICE):
     ck = rundir.load_checkpoint(ckpt, map_location="cpu")
     cfg = dict(ck["config"], data_dir=find_data_dir(os.path.dirname(ckpt), ck["config"]))
     try:
-        tok = data.load_tokenizer(cfg["data_dir"])
+        tok = load_tokenizer(cfg["data_dir"])
     except FileNotFoundError:
         raise ConfigError(f"data_dir: the run's tokenizer is not in {cfg['data_dir']} (tokenizer.json, "
                           f"tokenizer.tiktoken); prepare that data dir again or copy it there") from None
@@ -58,16 +59,6 @@ def load_run(path, device=DEVICE):
     model.to(dev).eval()
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if dev.startswith("cuda") else contextlib.nullcontext()
     return model, cfg, tok, dev, autocast
-
-
-def evaluate_checkpoint(path, max_tokens=None):
-    """Per-language loss and bits/byte on the run's own validation split (as train.py does)."""
-    import train
-    model, cfg, tok, dev, autocast = load_run(path)
-    manifest = data.load_manifest(cfg["data_dir"])
-    val = {lang: data.load_split(cfg["data_dir"], manifest, lang, "val") for lang in cfg["budget"]}
-    return train.evaluate(model, val, tok.token_bytes(), cfg["block_size"], cfg["batch_size"],
-                          max_tokens or cfg["eval_tokens"], dev, autocast)
 
 
 def find_data_dir(run_dir, cfg):
@@ -92,20 +83,61 @@ def find_data_dir(run_dir, cfg):
                       f"trained in ({rec.get('cwd', 'unknown')})")
 
 
-def logits(model, idx):
-    """(B, T) ids -> (B, T, V) fp32 logits: the model's own modules, the head applied to every
-    position (Model.forward fuses the head into the loss and never materialises them)."""
-    x = model.embed(idx)
-    T = idx.shape[1]
-    for block in model.blocks:
-        x = block(x, model.cos[:T], model.sin[:T])
-    return model.head(model.norm(x)).float()
+# ----------------------------------------------------------------------------- bits per byte
+# Bits per UTF-8 byte, not loss per token: the languages' tokenizers split text differently
+# (a Chinese character is 1-3 tokens, an English word 1-2), so only bytes compare across
+# languages and tokenizers (the joint and disjoint ablation).
+def evaluate(model, val_streams, token_bytes, block_size, batch_size, max_tokens, device, autocast):
+    """Per language: mean loss (nats/token) and bits per UTF-8 byte over non-overlapping
+    windows of the first max_tokens validation tokens; every window is scored whole.
+    bpb_se is the standard error of bpb as a ratio estimator over windows (sum of bits over
+    sum of bytes): how much bpb would move on another val sample of the same size, the floor
+    under which no difference between runs can be read."""
+    import torch
+    out = {}
+    was_training = model.training
+    model.eval()
+    for lang, toks in val_streams.items():
+        n = min(len(toks), max_tokens + 1)
+        nw = max(1, (n - 1) // block_size)
+        win_loss, win_bytes = [], []
+        for b0 in range(0, nw, batch_size):
+            ws = range(b0, min(nw, b0 + batch_size))
+            arr = np.stack([np.asarray(toks[w * block_size: w * block_size + block_size + 1], dtype=np.int64) for w in ws])
+            x, y = torch.from_numpy(arr[:, :-1]).to(device), torch.from_numpy(arr[:, 1:]).to(device)
+            with torch.no_grad(), autocast:
+                losses = model(x, y)
+            win_loss.append(losses.double().sum(dim=1).cpu().numpy())
+            win_bytes.append(token_bytes[arr[:, 1:]].sum(axis=1))
+        wl, wb = np.concatenate(win_loss) / math.log(2), np.concatenate(win_bytes).astype(np.float64)
+        bpb = wl.sum() / max(1.0, wb.sum())
+        se = ratio_se(wl, wb) if len(wl) > 1 else 0.0
+        out[lang] = {"loss": float(wl.sum() * math.log(2) / (len(wl) * block_size)), "bpb": float(bpb), "bpb_se": se,
+                     "tokens": len(wl) * block_size, "bytes": int(wb.sum()), "windows": len(wl)}
+    model.train(was_training)
+    return out
+
+
+def ratio_se(L, B):
+    """Standard error of sum(L) / sum(B) over n items (windows, documents): the delta method,
+    as for any ratio estimator, sqrt(n / (n - 1) * sum((L_i - R B_i)^2)) / sum(B). NaN for one."""
+    n, R = len(L), L.sum() / B.sum()
+    return math.sqrt(n / (n - 1) * float(((L - R * B) ** 2).sum())) / B.sum() if n > 1 and B.sum() else float("nan")
+
+
+def evaluate_checkpoint(path, max_tokens=None):
+    """Per-language loss and bits/byte on the run's own validation split (as train.py does)."""
+    model, cfg, tok, dev, autocast = load_run(path)
+    manifest = data.load_manifest(cfg["data_dir"])
+    val = {lang: data.load_split(cfg["data_dir"], manifest, lang, "val") for lang in cfg["budget"]}
+    return evaluate(model, val, tok.token_bytes(), cfg["block_size"], cfg["batch_size"],
+                          max_tokens or cfg["eval_tokens"], dev, autocast)
 
 
 # ----------------------------------------------------------------------------- bpb on any text
 def read_texts(path):
     """Documents of a .txt (blank-line separated), .jsonl, .jsonl.gz or .parquet file (field text)."""
-    import sources
+    from scalex import sources
     if not os.path.isfile(path):
         raise ConfigError(f"--text: no such file '{path}'")
     if not path.endswith(sources.TEXT_EXTS):
@@ -127,7 +159,6 @@ def bits_per_byte(model, tok, docs, lang, block_size, batch_size, device, autoca
     is a ratio (bits / bytes) of per-document sums, so its delta-method error is used."""
     import torch
 
-    import train
     from tqdm import tqdm
     if tok.meta["variant"] == "disjoint" and lang not in tok.offsets:
         raise ConfigError(f"--lang: '{lang}' is not a language of this run's disjoint tokenizer ({', '.join(tok.offsets)})")
@@ -153,7 +184,7 @@ def bits_per_byte(model, tok, docs, lang, block_size, batch_size, device, autoca
             np.add.at(bytes_doc, doc_of[s:s + m], token_bytes[y[i, :m]])
     scored = doc_of[n - 1] + 1  # documents reached (the last one maybe in part)
     L, B = loss_doc[:scored] / math.log(2), bytes_doc[:scored]
-    bpb, se = L.sum() / max(1.0, B.sum()), train.ratio_se(L, B)
+    bpb, se = L.sum() / max(1.0, B.sum()), ratio_se(L, B)
     return {"lang": lang, "loss": float(loss_doc.sum() / n), "bpb": float(bpb), "se": float(se), "tokens": int(n),
             "bytes": int(B.sum()), "docs": int(scored)}
 
@@ -189,7 +220,7 @@ def print_bpb(name, r):
 # ----------------------------------------------------------------------------- multiple choice
 def cmd_tasks(run, task_sets, over):
     """Score every task on one run; write (merge into) RUN/downstream.json."""
-    import tasks
+    from scalex import tasks
     model, cfg, tok, dev, autocast = load_run(run, over.get("device", DEVICE))
     results = {}
     for name, examples in task_sets.items():
@@ -213,7 +244,7 @@ def finished_runs(root):
 def cmd_downstream(root, over):
     """Every finished run below root: tasks -> downstream.json, --text sets -> bpb_extra.json,
     then root/accuracy.md with one row per run."""
-    import tasks
+    from scalex import tasks
     if not os.path.isdir(root):
         raise ConfigError(f"downstream: no folder {root}")
     runs = finished_runs(root)
@@ -271,23 +302,7 @@ def sample(model, tok, prompt, lang, block_size, device, max_new_tokens=200, tem
     # ids this language can produce: its own block of a disjoint vocabulary, no padding rows
     allowed = torch.zeros(model.config.vocab_size, dtype=torch.bool)
     allowed[off:off + tok.base_vocab] = True
-    new = []
-    with torch.no_grad():
-        for _ in range(max_new_tokens):
-            x = torch.tensor([ids[-block_size:]], device=device)
-            lg = logits(model, x)[0, -1].cpu().masked_fill(~allowed, float("-inf"))
-            if temperature <= 0:
-                nxt = int(lg.argmax())
-            else:
-                lg = lg / temperature
-                if top_k:
-                    kth = torch.topk(lg, min(top_k, lg.numel())).values[-1]
-                    lg = lg.masked_fill(lg < kth, float("-inf"))
-                nxt = int(torch.multinomial(torch.softmax(lg, -1), 1, generator=gen))
-            if nxt - off == tok.meta["eot"]:
-                break
-            ids.append(nxt)
-            new.append(nxt)
+    new = model.generate(ids, max_new_tokens, temperature, top_k, allowed, stop=tok.meta["eot"] + off, generator=gen)
     return tok.decode(new)
 
 
@@ -313,14 +328,14 @@ def main(argv):
             print(__doc__.strip())
             return 0
         if len(pos) == 2 and pos[0] == "report":
-            import claims
-            import report
+            from scalex import claims
+            from scalex import report
             text, md, pngs = report.report(pos[1], over.get("out"), over.get("bootstrap", claims.BOOTSTRAP))
             print(text)
             print(f"wrote {md} and {', '.join(pngs)}")
             return 0
         if len(pos) == 2 and pos[0] == "plot":
-            import report
+            from scalex import report
             print(f"wrote {report.plot_run(pos[1])}")
             return 0
         # ---- using a run: bpb, tasks, downstream, sample, export (tasks.py, export.py)
@@ -329,7 +344,7 @@ def main(argv):
             print_bpb(*cmd_bpb(pos[1], over))
             return 0
         if cmd == "tasks" and len(pos) == 2:
-            import tasks
+            from scalex import tasks
             if not over.get("tasks"):
                 raise ConfigError("tasks: give --tasks=NAME_OR_FILE,... (loaders: " + ", ".join(tasks.LOADERS) + ")")
             res = cmd_tasks(pos[1], tasks.load_tasks(over["tasks"]), over)
@@ -343,7 +358,7 @@ def main(argv):
             print(cmd_sample(pos[1], over))
             return 0
         if cmd == "export" and len(pos) == 3:
-            import export
+            from scalex import export
             export.check_out_dir(pos[2])
             model, cfg, tok, _, _ = load_run(pos[1], "cpu")
             print(export.export(model, cfg, tok, pos[2], over.get("lang")))

@@ -128,16 +128,47 @@ class Model(nn.Module):
         n = sum(p.numel() for p in self.parameters())
         return n - self.embed.weight.numel() if exclude_embedding and not self.config.tie_embeddings else n
 
-    def forward(self, idx, targets):
-        """idx, targets: (B, T) -> per-token losses (B, T) in fp32 (ignored targets: 0)."""
+    def forward(self, idx, targets=None):
+        """idx (B, T) -> logits (B, T, V) in fp32. With targets (B, T): the per-token losses
+        (B, T) in fp32 instead (ignored targets: 0). The head is then fused into the
+        cross-entropy (kernels.linear_cross_entropy), so the (B, T, V) logits are never
+        materialised: training and bits-per-byte need only the losses."""
         B, T = idx.shape
         assert T <= self.config.block_size, f"sequence {T} > block_size {self.config.block_size}"
         x = self.embed(idx)
         cos, sin = self.cos[:T], self.sin[:T]
         for block in self.blocks:
             x = block(x, cos, sin)
-        h = self.norm(x).view(B * T, -1)
-        return kernels.linear_cross_entropy(h, self.head.weight, targets.reshape(-1)).view(B, T)
+        h = self.norm(x)
+        if targets is None:
+            return self.head(h).float()
+        return kernels.linear_cross_entropy(h.view(B * T, -1), self.head.weight, targets.reshape(-1)).view(B, T)
+
+    @torch.no_grad()
+    def generate(self, ids, max_new_tokens, temperature=1.0, top_k=None, allowed=None, stop=None, generator=None):
+        """Token ids continuing the list `ids`, drawn one at a time (no key-value cache: the
+        last block_size ids are recomputed each step, plenty fast at these sizes). `allowed`
+        masks the ids that may be drawn, `stop` ends the text (not returned); temperature 0
+        is greedy. The same generator state gives the same ids on the same device."""
+        ids, new = list(ids), []
+        dev = self.cos.device
+        for _ in range(max_new_tokens):
+            lg = self(torch.tensor([ids[-self.config.block_size:]], device=dev))[0, -1].cpu()
+            if allowed is not None:
+                lg = lg.masked_fill(~allowed, float("-inf"))
+            if temperature <= 0:
+                nxt = int(lg.argmax())
+            else:
+                lg = lg / temperature
+                if top_k:
+                    kth = torch.topk(lg, min(top_k, lg.numel())).values[-1]
+                    lg = lg.masked_fill(lg < kth, float("-inf"))
+                nxt = int(torch.multinomial(torch.softmax(lg, -1), 1, generator=generator))
+            if nxt == stop:
+                break
+            ids.append(nxt)
+            new.append(nxt)
+        return new
 
     def flops_per_token(self, T):
         """Training FLOPs per token: 6 per weight (forward 2, backward 4) plus attention's

@@ -18,9 +18,9 @@ import subprocess
 import sys
 import time
 
-import configurator
+from scalex import configurator
 import train
-from configurator import ConfigError, fail, parse_args
+from scalex.configurator import ConfigError, fail, parse_args
 
 # -----------------------------------------------------------------------------
 # defaults of config/<scale>/sweep.py
@@ -183,7 +183,7 @@ def pack(dest, src, chars={"en": 120_000_000, "zh": 9_000_000}, pairs=3000):
     import gzip
     import shutil
 
-    import transform
+    from scalex import transform
     os.makedirs(dest, exist_ok=True)
     for lang, limit in chars.items():
         path = os.path.join(src, f"{lang}.jsonl.gz")

@@ -24,8 +24,9 @@ import time
 import numpy as np
 
 import data
-from configurator import ConfigError, atomic_write, fail, help_text, load_config, parse_args, progress, unlock
-from rundir import (CheckpointWriter, _lock_path, check_tracking, code_version, environment, load_checkpoint,
+from scalex.configurator import ConfigError, atomic_write, fail, help_text, load_config, parse_args, progress, unlock
+from scalex.tokenizer import load_tokenizer
+from scalex.rundir import (CheckpointWriter, _lock_path, check_tracking, code_version, environment, load_checkpoint,
                     prepare_run_dir, tracker)
 
 # -----------------------------------------------------------------------------
@@ -454,7 +455,7 @@ def train(cfg, flags, plan, manifest, mode):
     d = cfg["data_dir"]
     streams = {lang: data.load_split(d, manifest, lang, "train").head(n) for lang, n in cfg["budget"].items()}
     val = {lang: data.load_split(d, manifest, lang, "val") for lang in cfg["budget"]}
-    token_bytes = data.load_tokenizer(d).token_bytes()
+    token_bytes = load_tokenizer(d).token_bytes()
     vocab = manifest["tokenizer"]["n_vocab"]
     padded_vocab = 64 * math.ceil(max(vocab, cfg["vocab_size"]) / 64)  # matmul-friendly; extra rows are never targets
 

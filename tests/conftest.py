@@ -25,6 +25,7 @@ if not torch.cuda.is_available():
     os.environ.setdefault("TRITON_INTERPRET", "1")
 
 import data  # noqa: E402
+from scalex import prepare
 
 EN_WORDS = ("the of and to in is was for on that with as by at from his her they have this are "
             "river mountain city people language learning model data scale train value number "
@@ -53,7 +54,7 @@ def make_corpus(dirpath, n_en=400, n_zh=200, seed=0):
 
 
 def data_config(corpus, data_dir, **kw):
-    cfg = dict(data.DEFAULTS)
+    cfg = dict(prepare.DEFAULTS)
     cfg.update(data_dir=str(data_dir), local_dir=str(corpus), max_tokens={"en": 20_000, "zh": 8_000},
                val_tokens=1_000, vocab_size=320, tokenizer_sample_bytes=50_000, shuffle_block=50, shard_tokens=3000, workers=1)
     cfg.update(kw)
@@ -69,7 +70,7 @@ def corpus(tmp_path_factory):
 def prepared(corpus, tmp_path_factory):
     """A prepared data dir (and its manifest) shared by the tests that only read it."""
     d = tmp_path_factory.mktemp("data") / "tiny"
-    m = data.prepare(data_config(corpus, d), log=lambda *a: None)
+    m = prepare.prepare(data_config(corpus, d), log=lambda *a: None)
     return str(d), m
 
 
@@ -200,7 +201,7 @@ def hub(monkeypatch):
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     from huggingface_hub import constants
     monkeypatch.setattr(constants, "HF_TOKEN_PATH", os.path.join(ROOT, "tests", "no-such-login-file"))  # no real login
-    import sources
+    from scalex import sources
     monkeypatch.setattr(sources, "HUB_BACKOFF_S", 0.001)
     real = socket.create_connection
 

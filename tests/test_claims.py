@@ -3,8 +3,8 @@ synthetic rows whose answers are known (a method that scales, one that plateaus,
 the noise, a translator too weak to test, experiments not run)."""
 import pytest
 
-import claims
-import report
+from scalex import claims
+from scalex import report
 from rows import NB, SIZES, curve_runs, law, plateau, rec
 
 

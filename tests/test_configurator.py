@@ -1,8 +1,8 @@
 """configurator.py: config files, includes, overrides that derived values follow, strictness."""
 import pytest
 
-import configurator
-from configurator import ConfigError
+from scalex import configurator
+from scalex.configurator import ConfigError
 from conftest import write_config
 
 DEF = {"a": 1, "budget": {"en": 10, "zh": 5}, "stages": [], "name": "x"}

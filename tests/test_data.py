@@ -11,20 +11,21 @@ import numpy as np
 import pytest
 
 import data
-import tokenizer
-from configurator import ConfigError
+from scalex import prepare
+from scalex import tokenizer
+from scalex.configurator import ConfigError
 from conftest import ROOT, data_config, make_corpus, run, write_config
 
 
 # ----------------------------------------------------------------------------- shards
 def test_shard_roundtrip_and_dtypes(tmp_path):
     toks = np.array([0, 5, 65535, 7])
-    data.write_shard(tmp_path / "a.bin", toks, 65536, "h" * 64)
+    prepare.write_shard(tmp_path / "a.bin", toks, 65536, "h" * 64)
     r = data.read_shard(str(tmp_path / "a.bin"), "h" * 64)
     assert r.dtype == np.uint16 and list(r) == list(toks)
-    data.write_shard(tmp_path / "b.bin", np.array([70000, 1]), 100000, "h" * 64)
+    prepare.write_shard(tmp_path / "b.bin", np.array([70000, 1]), 100000, "h" * 64)
     assert data.read_shard(str(tmp_path / "b.bin")).dtype == np.uint32
-    w = data.ShardWriter(str(tmp_path / "c.bin"), 1000, "h" * 64)
+    w = prepare.ShardWriter(str(tmp_path / "c.bin"), 1000, "h" * 64)
     w.add(np.arange(5))
     assert not os.path.exists(tmp_path / "c.bin")  # not loadable until complete
     w.add(np.arange(5, 12))
@@ -33,7 +34,7 @@ def test_shard_roundtrip_and_dtypes(tmp_path):
 
 
 def test_shard_refuses_bad_files(tmp_path):
-    data.write_shard(tmp_path / "a.bin", np.arange(100), 1000, "a" * 64)
+    prepare.write_shard(tmp_path / "a.bin", np.arange(100), 1000, "a" * 64)
     with pytest.raises(ConfigError, match="another tokenizer"):
         data.read_shard(str(tmp_path / "a.bin"), "b" * 64)
     blob = open(tmp_path / "a.bin", "rb").read()
@@ -87,7 +88,7 @@ def test_prepare_is_idempotent_and_refuses_a_changed_config(corpus, prepared, tm
     d, m = prepared
     before = {f: os.path.getmtime(os.path.join(d, f)) for f in ("manifest.json", "tokenizer.tiktoken", "en/train-00000.bin")}
     msgs = []
-    data.prepare(data_config(corpus, d), log=msgs.append)
+    prepare.prepare(data_config(corpus, d), log=msgs.append)
     assert "nothing to do" in msgs[0]
     assert before == {f: os.path.getmtime(os.path.join(d, f)) for f in before}
     base = (f"data_dir = {d!r}\nlocal_dir = {corpus!r}\nmax_tokens = {{'en': 20_000, 'zh': 8_000}}\nval_tokens = 1000\n"
@@ -102,16 +103,16 @@ def test_prepare_is_idempotent_and_refuses_a_changed_config(corpus, prepared, tm
 def test_changed_source_is_named(tmp_path):
     c = make_corpus(str(tmp_path / "c"), n_en=120, n_zh=60)
     cfg = data_config(c, tmp_path / "d", max_tokens={"en": 3000, "zh": 1000}, val_tokens=200)
-    data.prepare(cfg, log=lambda *a: None)
+    prepare.prepare(cfg, log=lambda *a: None)
     with open(os.path.join(c, "en.jsonl"), "a") as f:
         f.write('{"text": "one more document"}\n')
     with pytest.raises(ConfigError, match="languages.en: the source's files changed"):
-        data.prepare(cfg, log=lambda *a: None)
+        prepare.prepare(cfg, log=lambda *a: None)
 
 
 def test_budgets_nest_and_workers_do_not_change_the_result(corpus, prepared, tmp_path):
     d, m = prepared
-    big = data.prepare(data_config(corpus, tmp_path / "big", max_tokens={"en": 40_000, "zh": 8_000}, workers=2), log=lambda *a: None)
+    big = prepare.prepare(data_config(corpus, tmp_path / "big", max_tokens={"en": 40_000, "zh": 8_000}, workers=2), log=lambda *a: None)
     small_en = data.load_split(d, m, "en", "train")
     big_en = data.load_split(str(tmp_path / "big"), big, "en", "train")
     # same tokenizer sample -> same tokenizer; the first 20k tokens of the 40k set are the 20k set
@@ -121,7 +122,7 @@ def test_budgets_nest_and_workers_do_not_change_the_result(corpus, prepared, tmp
 
 
 def test_fixed_size_shards(corpus, tmp_path):
-    m = data.prepare(data_config(corpus, tmp_path / "d", shard_tokens=3_000), log=lambda *a: None)
+    m = prepare.prepare(data_config(corpus, tmp_path / "d", shard_tokens=3_000), log=lambda *a: None)
     sizes = [s["tokens"] for s in m["languages"]["en"]["train"]["shards"]]
     assert sizes == [3000] * 6 + [2000]
 
@@ -167,8 +168,8 @@ def test_killed_prepare_resumes_from_its_last_shard(tmp_path):
 
 
 def test_bounded_buffer_never_exceeds_its_limit(corpus, tmp_path, monkeypatch):
-    monkeypatch.setattr(data, "BATCH_BYTES", 2_000)  # many small tasks
-    m = data.prepare(data_config(corpus, tmp_path / "d", workers=2), log=lambda *a: None)
+    monkeypatch.setattr(prepare, "BATCH_BYTES", 2_000)  # many small tasks
+    m = prepare.prepare(data_config(corpus, tmp_path / "d", workers=2), log=lambda *a: None)
     buf = m["languages"]["en"]["tokenize_buffer"]
     assert buf["limit"] == 4 and 1 <= buf["peak"] <= 4
 
@@ -181,8 +182,8 @@ def test_prepare_from_the_hub_equals_local(hub, tmp_path):
         zh = f.read()
     hub.files = {("org/en", "data/train.jsonl"): en, ("org/zh", "zh/part.jsonl.gz"): zh}
     cfg = data_config(corpus, tmp_path / "d", local_dir="", languages={"en": "hf:org/en:data", "zh": "hf:org/zh:zh"})
-    m = data.prepare(cfg, log=lambda *a: None)
-    local = data.prepare(data_config(corpus, tmp_path / "l"), log=lambda *a: None)
+    m = prepare.prepare(cfg, log=lambda *a: None)
+    local = prepare.prepare(data_config(corpus, tmp_path / "l"), log=lambda *a: None)
     for lang in ("en", "zh"):
         assert m["languages"][lang]["train"]["shards"] == local["languages"][lang]["train"]["shards"]
         assert m["languages"][lang]["train"]["bytes_downloaded"] > 0
@@ -200,14 +201,14 @@ def test_prepare_from_the_hub_equals_local(hub, tmp_path):
 ])
 def test_prepare_bad_input(corpus, tmp_path, kw, msg):
     with pytest.raises(ConfigError, match=msg.replace("(", r"\(")):
-        data.prepare(data_config(corpus, tmp_path / "d", **kw), log=lambda *a: None)
+        prepare.prepare(data_config(corpus, tmp_path / "d", **kw), log=lambda *a: None)
 
 
 def test_prepare_missing_language_file(tmp_path):
     c = make_corpus(str(tmp_path / "c"))
     os.remove(os.path.join(c, "zh.jsonl.gz"))
     with pytest.raises(ConfigError, match="local_dir: no file for language 'zh'"):
-        data.prepare(data_config(c, tmp_path / "d"), log=lambda *a: None)
+        prepare.prepare(data_config(c, tmp_path / "d"), log=lambda *a: None)
 
 
 # ----------------------------------------------------------------------------- stats
@@ -221,11 +222,11 @@ def test_shared_token_rate_on_a_hand_made_example(tmp_path):
     shards = {}
     for lang, split, ids in (("en", "train", [1, 2, 3, 99]), ("en", "val", [5, 1, 99]), ("zh", "train", [9, 99]), ("zh", "val", [1, 9, 9, 2, 99])):
         name = "train-00000.bin" if split == "train" else "val.bin"
-        data.write_shard(d / lang / name, np.array(ids), 100, "h" * 64)
+        prepare.write_shard(d / lang / name, np.array(ids), 100, "h" * 64)
         shards[(lang, split)] = {"shards": [{"file": name, "tokens": len(ids)}], "tokens": len(ids), "bytes": 10}
-    data.write_json(str(d / "manifest.json"), {"tokenizer": {**tok_meta, "sha256": "h" * 64},
+    prepare.write_json(str(d / "manifest.json"), {"tokenizer": {**tok_meta, "sha256": "h" * 64},
                     "languages": {l: {"train": shards[(l, "train")], "val": shards[(l, "val")]} for l in ("en", "zh")}})
-    out = data.stats({"data_dir": str(d)}, log=lambda *a: None)
+    out = prepare.stats({"data_dir": str(d)}, log=lambda *a: None)
     assert out["languages"]["zh"]["shared_token_rate"] == {"en": 0.5}
     assert out["languages"]["en"]["shared_token_rate"] == {"zh": 0.0}  # en val [5, 1]: neither in zh train [9]
     assert out["languages"]["zh"]["tokens_per_byte"] == 0.5 and os.path.isfile(d / "stats.json")
@@ -234,7 +235,7 @@ def test_shared_token_rate_on_a_hand_made_example(tmp_path):
 def test_stats_cli_and_disjoint_variant(corpus, tmp_path):
     for variant in ("joint", "disjoint"):
         d = tmp_path / variant
-        data.prepare(data_config(corpus, d, tokenizer=variant), log=lambda *a: None)
+        prepare.prepare(data_config(corpus, d, tokenizer=variant), log=lambda *a: None)
         cfg = write_config(tmp_path / f"{variant}.py", f"data_dir = {str(d)!r}\n")
         r = run("data.py", "stats", cfg)
         assert r.returncode == 0 and "shared-token rate" in r.stdout

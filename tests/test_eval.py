@@ -6,7 +6,7 @@ import os
 import numpy as np
 
 import data
-import tokenizer
+from scalex import tokenizer
 import train
 import eval as evaluate_mod
 from conftest import run, tiny_run_config
@@ -77,7 +77,7 @@ def test_bits_per_byte_counts_every_byte_and_matches_a_direct_computation(trun):
         for s in range(0, len(ids) - 1, B):
             x = torch.tensor([ids[s:s + B]])
             y = torch.tensor(ids[s + 1:s + B + 1])
-            lp = torch.log_softmax(evaluate_mod.logits(model, x[:, :len(y)])[0], -1)
+            lp = torch.log_softmax(model(x[:, :len(y)])[0], -1)
             nll -= lp[torch.arange(len(y)), y].double().sum().item()
     assert abs(r["loss"] - nll / r["tokens"]) < 1e-5
     assert abs(r["bpb"] - nll / math.log(2) / r["bytes"]) < 1e-5
@@ -147,7 +147,7 @@ def test_sampling_is_deterministic_under_a_seed_and_greedy_at_temperature_0(trun
     ids = [tok.meta["eot"]] + tok.enc.encode_ordinary("The river")
     with torch.no_grad():
         for _ in range(5):
-            nxt = int(evaluate_mod.logits(model, torch.tensor([ids[-cfg["block_size"]:]]))[0, -1, :tok.base_vocab].argmax())
+            nxt = int(model(torch.tensor([ids[-cfg["block_size"]:]]))[0, -1, :tok.base_vocab].argmax())
             if nxt == tok.meta["eot"]:
                 break
             ids.append(nxt)

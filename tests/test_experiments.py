@@ -11,11 +11,11 @@ import os
 import numpy as np
 import pytest
 
-import configurator
-import data
+from scalex import configurator
+from scalex import prepare
 import sweep
 import train
-from configurator import ConfigError
+from scalex.configurator import ConfigError
 from conftest import ROOT, run
 
 SCALES = sorted(os.path.basename(os.path.dirname(p)) for p in glob.glob(os.path.join(ROOT, "config", "*", "sweep.py")))
@@ -55,10 +55,10 @@ def test_every_config_of_a_scale_plans(scale):
         dpath = os.path.join("config", scale, sweep.DATA.get(exp, "data") + ".py")
         assert os.path.isfile(dpath), dpath
         if dpath not in cache:
-            cache[dpath] = configurator.load_config(dpath, {}, data.DEFAULTS)["data_dir"]
+            cache[dpath] = configurator.load_config(dpath, {}, prepare.DEFAULTS)["data_dir"]
         assert cfg["data_dir"] == cache[dpath], (exp, c, dpath)
     for path in glob.glob(f"config/{scale}/*data.py"):
-        data.validate_data_config(configurator.load_config(path, {}, data.DEFAULTS))
+        prepare.validate_data_config(configurator.load_config(path, {}, prepare.DEFAULTS))
 
 
 def _record(scale, exp, c, n, sw, cache):

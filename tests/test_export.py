@@ -8,9 +8,9 @@ import pytest
 import torch
 
 import eval as evaluate_mod
-import export
-import tokenizer
-from configurator import ConfigError
+from scalex import export
+from scalex import tokenizer
+from scalex.configurator import ConfigError
 from conftest import EN_WORDS, ZH_CHARS
 from trained import trained_run
 
@@ -45,7 +45,7 @@ def test_export_loads_in_transformers_with_our_logits_and_token_ids(trun, tmp_pa
         assert hft.decode(hft(t)["input_ids"]) == t
     assert hft.eos_token_id == tok.meta["eot"]
     x = torch.tensor([ids, ids[::-1]])
-    ours = evaluate_mod.logits(model, x)
+    ours = model(x)
     assert (ours - _hf_logits(out, x)).abs().max().item() < 1e-4
     with pytest.raises(ConfigError, match="exists and is not empty"):
         export.export(model, cfg, tok, out)
@@ -59,7 +59,7 @@ def test_untied_multi_head_weights_map_too(tmp_path, prepared):
     export.export(model, {"run_name": "x", "data_dir": prepared[0], "lrl": "zh"}, tok, str(tmp_path / "hf"))
     x = torch.randint(0, 320, (3, 16))
     with torch.no_grad():
-        ours = evaluate_mod.logits(model, x)
+        ours = model(x)
     assert (ours - _hf_logits(str(tmp_path / "hf"), x)).abs().max().item() < 1e-4
 
 

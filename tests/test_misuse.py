@@ -15,6 +15,7 @@ import sys
 import pytest
 
 import data
+from scalex import prepare
 import train
 from conftest import ROOT, data_config, make_corpus, run, tiny_run_config, write_config
 
@@ -240,8 +241,8 @@ def test_damaged_data_dir_advice_does_not_loop(env, capsys, tmp_path, corpus):
     assert f"delete {d} and prepare it again" in err
     # prepare on it says the same (before, it said "up to date" or "prepare again", which it then refused)
     cfg = data_config(corpus, d)
-    with pytest.raises(data.ConfigError, match=f"delete {d} and prepare it again"):
-        data.prepare(cfg, log=lambda *a: None)
+    with pytest.raises(prepare.ConfigError, match=f"delete {d} and prepare it again"):
+        prepare.prepare(cfg, log=lambda *a: None)
 
 
 @pytest.mark.parametrize("name,blob,msg", [
@@ -370,11 +371,11 @@ def test_run_lock_and_overwrite_twice(finished, capsys):
         (finished / "marker").write_text("mine")
         code, _, err = call(train.main, [cfg, "--overwrite", "--dry_run"], capsys)  # dry run: no aside
         assert code == 0, err
-    from rundir import _lock_path, prepare_run_dir
+    from scalex.rundir import _lock_path, prepare_run_dir
     from train import DEFAULTS, resolve_config
     c = resolve_config(cfg, {})
     flags = {"resume": False, "overwrite": True, "allow": False}
-    from configurator import unlock
+    from scalex.configurator import unlock
     for _ in range(2):
         os.makedirs(finished, exist_ok=True)
         (finished / "marker").write_text("mine")
@@ -425,7 +426,7 @@ def test_help_lists_every_key_with_default_and_comment(script, capsys):
     mod = {"train": train, "data": data}[script]
     code, out, _ = call(mod.main, ["--help"], capsys)
     assert code in (0, None) and "python " in out
-    for k in mod.DEFAULTS:
+    for k in (train.DEFAULTS if script == "train" else prepare.DEFAULTS):
         assert f"--{k}=" in out, k
     if script == "train":
         assert '--eval_interval=0\n      steps between per-language validations; 0: only at the end' in out

@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-import claims
-import report
+from scalex import claims
+from scalex import report
 from conftest import run, tiny_run_config
 from rows import NB, curve_runs, plateau, rec
 

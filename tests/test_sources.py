@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-import sources
-from configurator import ConfigError
+from scalex import sources
+from scalex.configurator import ConfigError
 from conftest import parquet_bytes
 
 

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 import eval as evaluate_mod
-import tasks
-from configurator import ConfigError
+from scalex import tasks
+from scalex.configurator import ConfigError
 from conftest import EN_WORDS, ZH_CHARS, parquet_bytes, run
 from trained import trained_run
 
@@ -65,7 +65,7 @@ def test_loglikelihood_is_the_sum_over_the_choice_tokens_batched_or_not(trun):
         seq = (c + k)[-(cfg["block_size"] + 1):]  # a long one keeps its end
         nk = min(len(k), len(seq) - 1)
         with torch.no_grad():
-            lp = torch.log_softmax(evaluate_mod.logits(model, torch.tensor([seq[:-1]]))[0], -1)
+            lp = torch.log_softmax(model(torch.tensor([seq[:-1]]))[0], -1)
         want = sum(lp[len(seq) - 1 - nk + j - 0, seq[len(seq) - nk + j]].item() for j in range(nk))
         assert ll == pytest.approx(want, abs=1e-4)
 

@@ -7,8 +7,8 @@ import os
 import numpy as np
 import pytest
 
-import tokenizer
-from configurator import ConfigError
+from scalex import tokenizer
+from scalex.configurator import ConfigError
 
 TEXTS = ["The river runs under 3 bridges.", "中国的语言学习模型。", "mixed 中英 text, 123456 ok!",
          "emoji 🙂 and tabs\t\n\n  spaces", "Ünïcödé ñ", ""]

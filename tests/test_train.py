@@ -12,9 +12,10 @@ import time
 import numpy as np
 import pytest
 
-import configurator
+from scalex import configurator
 import data
-import rundir
+from scalex import prepare
+from scalex import rundir
 import train
 from conftest import ROOT, run, tiny_run_config
 
@@ -114,7 +115,7 @@ def test_every_shipped_config_dry_runs(path):
 
 def test_shipped_data_configs_load():
     for path in glob.glob(os.path.join(ROOT, "config", "*", "data.py")):
-        data.validate_data_config(configurator.load_config(path, {}, data.DEFAULTS))
+        prepare.validate_data_config(configurator.load_config(path, {}, prepare.DEFAULTS))
 
 
 def test_quickstart_methods_hold_tokens_equal():
@@ -170,7 +171,7 @@ def test_bad_shards_are_refused(tmp_path, prepared):
     cfg = tiny_run_config(tmp_path, d)
     # a shard from another tokenizer
     toks = data.read_shard(str(d / "zh" / "val.bin"))
-    data.write_shard(d / "zh" / "val.bin", np.array(toks), 320, "f" * 64)
+    prepare.write_shard(d / "zh" / "val.bin", np.array(toks), 320, "f" * 64)
     r = run("train.py", cfg)
     assert r.returncode == 2 and "error: data_dir:" in r.stderr and "another tokenizer" in r.stderr
     # a torn shard
@@ -193,7 +194,7 @@ def test_run_directory_and_existing_run(tmp_path, prepared):
     rd = tmp_path / "runs" / "t"
     c = json.load(open(rd / "config.json"))
     assert c["config"]["stages"][0]["lr"] == "constant" and c["plan"]["total_steps"] == 32
-    assert c["data_manifest"]["sha256"] == data.sha256_file(os.path.join(prepared[0], "manifest.json"))
+    assert c["data_manifest"]["sha256"] == configurator.sha256_file(os.path.join(prepared[0], "manifest.json"))
     assert "git_commit" in c["code"] and "train.py" in c["code"]["files_sha256"]
     s = json.load(open(rd / "summary.json"))
     assert set(s["val_loss"]) == set(s["val_bpb"]) == {"en", "zh"} and s["steps"] == 32

@@ -8,8 +8,9 @@ import sys
 import pytest
 
 import data
-import transform
-from configurator import ConfigError
+from scalex import prepare
+from scalex import transform
+from scalex.configurator import ConfigError
 from conftest import EN_WORDS, ZH_CHARS, data_config, run, tiny_run_config, write_config
 
 LEX = {"the river": "这条河", "river": "河", "flows": "流", "mountain": "山", "big": "大", "new york": "纽约"}
@@ -164,13 +165,13 @@ def test_transformed_stream_prepares_nests_and_trains(corpus, tmp_path):
     langs = {"en": "", "zh": "", "zh_translated": {"from": "en", "transform": "translate", "lexicon": lex, "target": "zh",
                                                    "parallel": str(par)}}
     kw = dict(languages=langs, transform_cache=str(tmp_path / "cache.sqlite"))
-    m = data.prepare(data_config(corpus, tmp_path / "d", max_tokens={"en": 20_000, "zh": 8_000, "zh_translated": 6_000}, **kw), log=lambda *a: None)
+    m = prepare.prepare(data_config(corpus, tmp_path / "d", max_tokens={"en": 20_000, "zh": 8_000, "zh_translated": 6_000}, **kw), log=lambda *a: None)
     zt = m["languages"]["zh_translated"]
     assert zt["kind"] == "derived" and zt["derived"] == "translate of en (dict)"
     assert zt["transform"]["words_translated"] > 0.9 and zt["transform"]["target_script_share"] > 0.9
     assert 30 < zt["transform"]["chrf"] < 100  # one pair right, one half wrong
     # its budget nests with the English it was made from: a bigger preparation starts the same
-    big = data.prepare(data_config(corpus, tmp_path / "big", max_tokens={"en": 20_000, "zh": 8_000, "zh_translated": 12_000}, **kw), log=lambda *a: None)
+    big = prepare.prepare(data_config(corpus, tmp_path / "big", max_tokens={"en": 20_000, "zh": 8_000, "zh_translated": 12_000}, **kw), log=lambda *a: None)
     a = data.load_split(str(tmp_path / "d"), m, "zh_translated", "train")
     b = data.load_split(str(tmp_path / "big"), big, "zh_translated", "train")
     assert (a[0:6000] == b[0:6000]).all() and big["languages"]["zh_translated"]["transform"]["cache"]["hits"] > 0

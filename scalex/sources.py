@@ -17,7 +17,7 @@ import random
 import socket
 import urllib.parse
 
-from configurator import ConfigError
+from scalex.configurator import ConfigError
 
 TEXT_EXTS = (".jsonl.gz", ".jsonl", ".txt", ".parquet", ".json.gz", ".json")
 HUB_RETRIES, HUB_BACKOFF_S = 6, 1.0  # a dropped or failed read is retried, waiting 1, 2, 4, 8, 8... s

@@ -27,7 +27,7 @@ import re
 import sqlite3
 import subprocess
 
-from configurator import ConfigError
+from scalex.configurator import ConfigError
 
 SPEC_KEYS = {"from", "transform", "backend", "target", "lexicon", "command", "model", "density", "level",
              "seed", "parallel", "max_phrase", "frequencies"}

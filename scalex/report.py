@@ -16,8 +16,8 @@ import json
 import math
 import os
 
-import claims
-from configurator import ConfigError, atomic_write, read_json
+from scalex import claims
+from scalex.configurator import ConfigError, atomic_write, read_json
 
 # A method keeps its colour in every report (tab10/tab20 colours); an unknown name gets one by
 # a stable hash of the name, so it too is the same everywhere.

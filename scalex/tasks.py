@@ -24,7 +24,7 @@ import json
 import math
 import os
 
-from configurator import ConfigError, atomic_write
+from scalex.configurator import ConfigError, atomic_write
 
 TASK_DIR = os.environ.get("SCALEX_TASK_DIR", "data/tasks")  # where loaded public sets are cached
 PARQUET_REVISION = "refs%2Fconvert%2Fparquet"                 # the Hub's parquet export of a dataset
@@ -107,7 +107,7 @@ def load_public(name):
         return read_task_file(cache)
     import pyarrow.parquet as pq
 
-    import sources
+    from scalex import sources
     repo, config, split, lang, convert = LOADERS[name]
     base = sources.hub_endpoint()
     try:  # sources' Hub client: one quick reachability check offline, token kept off redirects

@@ -9,13 +9,14 @@ train.py uses it; eval.py loads checkpoints through it.
 import glob
 import hashlib
 import json
+import math
 import os
 import subprocess
 import sys
 import threading
 import time
 
-from configurator import ConfigError, atomic_write, lock, read_json, sha256_file
+from scalex.configurator import ConfigError, atomic_write, lock, read_json, sha256_file
 
 # What `--resume --allow=k1,k2` may change: settings that leave the plan (steps, data order,
 # model, optimizer state) as it is. The change is recorded in config.json ("resumes").
@@ -24,9 +25,13 @@ RESUME_ALLOWED = ("lr_max", "lr_min", "warmup_steps", "grad_clip", "eval_interva
 
 # ----------------------------------------------------------------------------- run directory
 def code_version():
-    here = os.path.dirname(os.path.abspath(__file__))
+    """The code a run was trained with: the git commit, and a hash of every source file (the
+    top-level scripts and this package), which still tells two versions apart without git."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     git = lambda *a: subprocess.run(["git", *a], cwd=here, capture_output=True, text=True).stdout.strip()
     files = {f: sha256_file(os.path.join(here, f)) for f in sorted(os.listdir(here)) if f.endswith(".py")}
+    pkg = os.path.join(here, "scalex")
+    files.update({f"scalex/{f}": sha256_file(os.path.join(pkg, f)) for f in sorted(os.listdir(pkg)) if f.endswith(".py")})
     return {"git_commit": git("rev-parse", "HEAD") or None, "git_dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
             "files_sha256": files}
 
@@ -291,3 +296,80 @@ class CheckpointWriter:
         if self.error is not None:
             err, self.error = self.error, None
             raise err
+
+
+# ----------------------------------------------------------------------------- run records
+def run_record(cfg, plan, manifest, flops_per_token):
+    """What a run records beside its results so the report can group and match it:
+    plan_sha256 (same hash = same token schedule), compute_key (equal keys = compute-matched),
+    FLOPs, the M3 coordinates (arXiv 2410.12325) and, for multi-stage plans, stage 2's size."""
+    tokens = {lang: sum(st["tokens"].get(lang, 0) for st in plan["stages"]) for lang in cfg["budget"]}
+    total, lrl = sum(tokens.values()), cfg["lrl"]
+    last = plan["stages"][-1]["tokens"]
+    canon = {"block_size": plan["block_size"], "seqs_per_step": plan["seqs_per_step"],
+             "stages": [{k: st[k] for k in ("name", "lr", "steps", "seqs", "lr_from", "lr_to")} for st in plan["stages"]]}
+    flops = flops_per_token * total if flops_per_token else None
+    rec = {"scale": cfg["scale"], "experiment": cfg["experiment"], "seed": cfg["seed"], "data_dir": cfg["data_dir"],
+           "tokenizer": {k: manifest["tokenizer"].get(k) for k in ("variant", "sha256")} if manifest else None,
+           "world_size": plan["world_size"], "model": cfg["model"],
+           "plan_sha256": hashlib.sha256(json.dumps(canon, sort_keys=True).encode()).hexdigest(),
+           "flops": flops, "compute_key": {"tokens": total, "steps": plan["total_steps"], "flops": flops},
+           "m3": {"k": tokens.get(lrl, 0) / cfg["budget"][lrl] if lrl in cfg["budget"] else 0.0,
+                  "r": tokens.get(lrl, 0) / total, "r_f": last.get(lrl, 0) / sum(last.values())}}
+    if len(plan["stages"]) > 1:  # stage 2 = every stage after the first (ScaleX: the mixture under decay)
+        s2 = total - sum(plan["stages"][0]["tokens"].values())
+        rec["stage2"] = {"fraction": s2 / total, "tokens": s2}
+    if manifest:
+        rec["transform_quality"] = {
+            lang: {"backend": (manifest["languages"][lang].get("source") or {}).get("backend", "dict"),
+                   "chrf": q.get("chrf"), "translated_share": q.get("words_translated"),
+                   "target_script_share": q.get("target_script_share")}
+            for lang in cfg["budget"] if tokens.get(lang) and (q := manifest["languages"].get(lang, {}).get("transform"))}
+    return rec
+
+
+def flops_per_token(cfg, manifest=None):
+    """Training FLOPs per token of the run's model (model.flops_per_token), built on torch's
+    meta device (no memory, no init cost), with the vocabulary train() will use: the data's
+    when prepared, else the config's vocab_size. None when neither is known."""
+    vocab = max(manifest["tokenizer"]["n_vocab"] if manifest else 0, cfg["vocab_size"])
+    if not vocab:
+        return None
+    import torch
+
+    from model import build_model
+    with torch.device("meta"):
+        m = build_model(cfg["model"], 64 * math.ceil(vocab / 64), cfg["block_size"], **cfg["model_args"])
+    return m.flops_per_token(cfg["block_size"])
+
+
+def format_cost(cfg, plan, manifest=None):
+    """One line: tokens, steps, FLOPs and what makes the run compute-matched to others."""
+    fpt = flops_per_token(cfg, manifest)
+    rec = run_record(cfg, plan, manifest, fpt)
+    return (f"cost: {rec['compute_key']['tokens']:,} tokens, {plan['total_steps']:,} steps, "
+            + (f"{rec['flops']:.3e} FLOPs ({fpt:,} per token, model {cfg['model']})" if fpt else "FLOPs unknown (set vocab_size)")
+            + f"; M3 k={rec['m3']['k']:.2f} r={rec['m3']['r']:.3f} r_f={rec['m3']['r_f']:.3f}; plan {rec['plan_sha256'][:12]}")
+
+
+def format_plan(cfg, plan, manifest=None):
+    langs = list(cfg["budget"])
+    w = {lang: (max(14, len(lang) + 9), max(11, len(lang) + 9)) for lang in langs}  # column widths
+    lines = [f"plan for run '{cfg['run_name']}' (method {cfg['method']}): {len(plan['stages'])} stages, "
+             f"{plan['total_steps']:,} steps of {plan['seqs_per_step']} sequences x {plan['block_size']} = "
+             f"{plan['tokens_per_step']:,} tokens (world size {plan['world_size']}), warmup {cfg['warmup_steps']} steps"]
+    head = f"{'stage':<14}{'lr shape':<10}{'steps':>8}{'lr start':>10}{'lr end':>10}" + "".join(
+        f"{lang + ' tokens':>{w[lang][0]}}{lang + ' epochs':>{w[lang][1]}}" for lang in langs)
+    lines += [head, "-" * len(head)]
+    for i, st in enumerate(plan["stages"]):
+        lines.append(f"{str(i + 1) + ' ' + st['name']:<14}{st['lr']:<10}{st['steps']:>8,}"
+                     f"{st['lr_from']:>10.2e}{st['lr_to']:>10.2e}" + "".join(
+                         f"{st['tokens'].get(lang, 0):>{w[lang][0]},}{st['epochs_end'][lang]:>{w[lang][1]}.2f}" for lang in langs))
+    tot = {lang: sum(st["tokens"].get(lang, 0) for st in plan["stages"]) for lang in langs}
+    lines.append(f"{'total':<14}{'':<10}{plan['total_steps']:>8,}{'':>20}" + "".join(
+        f"{tot[lang]:>{w[lang][0]},}{plan['stages'][-1]['epochs_end'][lang]:>{w[lang][1]}.2f}" for lang in langs))
+    lines.append("lr start/end: the stage's shape before warmup; epochs: cumulative passes over each "
+                 "language's budget at the end of the stage")
+    prepared = (f", of {manifest['languages'][lang]['train']['tokens']:,} prepared" if manifest and lang in manifest["languages"] else "" for lang in langs)
+    lines.append("budget: " + "; ".join(f"{lang} {cfg['budget'][lang]:,} tokens{p}" for lang, p in zip(langs, prepared)))
+    return "\n".join(lines)

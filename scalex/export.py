@@ -21,7 +21,7 @@ transformers and lm-evaluation-harness read it unchanged:
 """
 import os
 
-from configurator import ConfigError, write_json
+from scalex.configurator import ConfigError, write_json
 
 
 def hf_config(model, eot_id):
@@ -77,7 +77,7 @@ def hf_tokenizer(tok, offset=0):
     """An HF `tokenizers.Tokenizer` that encodes as tok.enc (ids shifted by offset)."""
     from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers
 
-    from tokenizer import EOT, _byte_decoder
+    from scalex.tokenizer import EOT, _byte_decoder
     to_char = {b: ch for ch, b in _byte_decoder().items()}  # GPT-2's printable form of each byte
     ranks = tok.enc._mergeable_ranks
     def show(t):
@@ -107,7 +107,7 @@ def export(model, cfg, tok, out_dir, lang=None):
     """Write the run as a Hugging Face folder; returns a one-paragraph summary."""
     from safetensors.torch import save_file
 
-    from tokenizer import EOT
+    from scalex.tokenizer import EOT
     check_out_dir(out_dir)
     lang = lang or cfg.get("lrl", next(iter(tok.offsets)))
     if tok.meta["variant"] == "disjoint" and lang not in tok.offsets:

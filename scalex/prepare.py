@@ -1,0 +1,508 @@
+"""
+Preparing a data dir: text -> tokenizer -> shards (`python data.py prepare CONFIG`).
+
+Streams each language's documents (local files, or a Hugging Face Hub dataset read by HTTP
+range requests with retries), shuffles them in seeded blocks, keeps the first as validation,
+builds the tokenizer (a byte-level BPE on a language-balanced sample, its disjoint variant, or
+a stock tiktoken encoding), and tokenises the rest on every core into fixed-size shards.
+Memory stays flat whatever the corpus size. A killed preparation resumes from its last
+complete shard; a finished one is never redone; a changed config is refused, naming the
+field. A data dir is locked while it is prepared. data.py reads what this writes.
+"""
+import collections
+import glob
+import hashlib
+import itertools
+import json
+import multiprocessing as mp
+import os
+import struct
+import time
+
+import numpy as np
+
+from data import HEADER_BYTES, SHARD_MAGIC, SHARD_VERSION, load_manifest, load_split
+from scalex.configurator import ConfigError, atomic_write, lock, progress, read_json, sha256_file, unlock, write_json
+from scalex.sources import block_shuffled, iter_records, resolve_source
+from scalex.tokenizer import build_tokenizer, load_tokenizer, tokenizer_hash
+from scalex.transform import Transform, validate_spec
+
+# -----------------------------------------------------------------------------
+# defaults for a data config (config/<scale>/data.py overrides them)
+data_dir = "data/quickstart"
+# language -> source. "hf:OWNER/NAME:PATH" streams the parquet/jsonl files under PATH of a Hub
+# dataset; anything else is a local file or folder (.txt .jsonl .jsonl.gz .parquet, field "text").
+languages = {"en": "hf:HuggingFaceFW/fineweb-edu:sample/10BT",
+             "zh": "hf:HuggingFaceFW/fineweb-2:data/cmn_Hani/train"}
+local_dir = ""            # if set, language L reads the file(s) LOCAL_DIR/L.* instead of its source
+max_tokens = {"en": 8_000_000, "zh": 1_000_000}  # train tokens to prepare; runs use prefixes
+val_tokens = 100_000      # per language, taken from the front of the document order
+tokenizer = "joint"       # joint | disjoint | a tiktoken encoding name (cl100k_base, o200k_base)
+vocab_size = 4096         # joint/disjoint: BPE ranks + the end-of-text token, per language
+tokenizer_sample_bytes = 2_000_000  # per language: the BPE sees every language equally
+shuffle_block = 10_000    # documents shuffled together (seeded; see block_shuffled())
+shard_tokens = 100_000_000  # tokens per train shard file
+workers = 0               # tokeniser processes; 0: one per core
+seed = 1337
+hf_revision = "main"
+transform_cache = "data/transform-cache.sqlite"  # translations, shared by every data dir
+DEFAULTS = {k: v for k, v in globals().items() if not k.startswith("_") and k.islower()
+            and isinstance(v, (int, float, str, dict, list, bool))}
+# -----------------------------------------------------------------------------
+
+BATCH_BYTES = 1 << 20                 # text per task sent to a tokeniser process
+# What the config keys change: a data_dir prepared under other values is refused, naming one.
+PREPARED_BY = ("languages", "local_dir", "max_tokens", "val_tokens", "tokenizer", "vocab_size",
+               "tokenizer_sample_bytes", "shuffle_block", "shard_tokens", "seed", "hf_revision")
+
+
+# ----------------------------------------------------------------------------- shards
+def _header(count, itemsize, vocab, tok_hash):
+    return struct.pack("<8sIIIQ64s", SHARD_MAGIC, SHARD_VERSION, itemsize, vocab, count, tok_hash.encode()).ljust(HEADER_BYTES, b"\0")
+
+
+def _dtype(vocab):
+    return np.uint16 if vocab <= 1 << 16 else np.uint32
+
+
+def write_shard(path, tokens, vocab, tok_hash):
+    """Header (magic, version, itemsize, vocab, count, tokenizer hash) then the tokens."""
+    tokens = np.asarray(tokens, dtype=_dtype(vocab))
+    atomic_write(path, lambda f: (f.write(_header(len(tokens), tokens.itemsize, vocab, tok_hash)), f.write(tokens.tobytes())))
+
+
+class ShardWriter:
+    """Appends tokens to a temp file and renames it into place with its header once complete,
+    so memory holds one batch, never a shard, and a half-written shard never loads."""
+
+    def __init__(self, path, vocab, tok_hash):
+        self.path, self.vocab, self.hash, self.n = path, vocab, tok_hash, 0
+        self.tmp = f"{path}.tmp{os.getpid()}"
+        self.f = open(self.tmp, "wb")
+        self.f.write(b"\0" * HEADER_BYTES)
+
+    def add(self, tokens):
+        self.f.write(np.asarray(tokens, dtype=_dtype(self.vocab)).tobytes())
+        self.n += len(tokens)
+
+    def close(self):
+        self.f.seek(0)
+        self.f.write(_header(self.n, np.dtype(_dtype(self.vocab)).itemsize, self.vocab, self.hash))
+        self.f.flush()
+        os.fsync(self.f.fileno())
+        self.f.close()
+        os.replace(self.tmp, self.path)
+
+
+# ----------------------------------------------------------------------------- prepare
+def validate_data_config(cfg):
+    """Every key, before anything is read or written: one line naming the key."""
+    for k, default in DEFAULTS.items():
+        kind = type(default)
+        if not isinstance(cfg[k], kind) or isinstance(cfg[k], bool) != (kind is bool):
+            raise ConfigError(f"{k}: must be {dict(int='an integer', str='a string', dict='a dict', bool='True or False').get(kind.__name__, kind.__name__)}, got {cfg[k]!r}")
+    if not cfg["data_dir"].strip():
+        raise ConfigError("data_dir: must be a non-empty path")
+    if not 0 <= cfg["seed"] < 2 ** 63:
+        raise ConfigError(f"seed: must be an integer in [0, 2**63), got {cfg['seed']}")
+    if not isinstance(cfg["languages"], dict) or not cfg["languages"]:
+        raise ConfigError("languages: give a dict {language: source}")
+    for lang, spec in cfg["languages"].items():
+        if not lang.isidentifier():
+            raise ConfigError(f"languages: '{lang}' is not a valid language name (letters, digits, _)")
+        if isinstance(spec, dict):
+            validate_spec(lang, spec, cfg["languages"])
+        elif not isinstance(spec, str):
+            raise ConfigError(f"languages.{lang}: give a source (a path or hf:OWNER/NAME:PATH) or a transform dict")
+    if set(cfg["max_tokens"]) != set(cfg["languages"]):
+        raise ConfigError(f"max_tokens: give one entry per language {sorted(cfg['languages'])}, got {sorted(cfg['max_tokens'])}")
+    for k in ("val_tokens", "tokenizer_sample_bytes", "shuffle_block", "vocab_size", "shard_tokens"):
+        if not isinstance(cfg[k], int) or cfg[k] <= 0:
+            raise ConfigError(f"{k}: must be a positive integer, got {cfg[k]!r}")
+    if cfg["workers"] < 0:
+        raise ConfigError(f"workers: must be 0 (one per core) or a positive integer, got {cfg['workers']!r}")
+    for lang, n in cfg["max_tokens"].items():
+        if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
+            raise ConfigError(f"max_tokens.{lang}: must be a positive integer, got {n!r}")
+    if cfg["tokenizer"] not in ("joint", "disjoint"):
+        import tiktoken
+        if cfg["tokenizer"] not in tiktoken.list_encoding_names():
+            raise ConfigError(f"tokenizer: unknown {cfg['tokenizer']!r}; use joint, disjoint or a tiktoken encoding "
+                              f"({', '.join(tiktoken.list_encoding_names())})")
+    if cfg["tokenizer"] in ("joint", "disjoint") and cfg["vocab_size"] < 258:
+        raise ConfigError(f"vocab_size: must exceed 257 (256 bytes + end-of-text), got {cfg['vocab_size']}")
+
+
+def derived(cfg, lang):
+    return isinstance(cfg["languages"][lang], dict)
+
+
+def _resolve(cfg, lang):
+    """A language's source: (kind, where, files), or for a transformed stream ("derived",
+    spec, the source of the language it is made from, None until _with_transform)."""
+    spec = cfg["languages"][lang]
+    if not isinstance(spec, dict):
+        return resolve_source(lang, cfg)
+    return "derived", spec, resolve_source(spec["from"], cfg), None
+
+
+def _with_transform(cfg, source):
+    """The source, with its Transform built (a lexicon load) if it is a transformed stream."""
+    if source[0] != "derived":
+        return source
+    os.makedirs(os.path.dirname(cfg["transform_cache"]) or ".", exist_ok=True)
+    return source[:3] + (Transform(source[1], cfg["transform_cache"]),)
+
+
+def _source_fingerprint(source):
+    """What identifies a source: its files and, for local ones, their sizes (a transformed
+    stream: its spec and its base's)."""
+    if source[0] == "derived":
+        return {"spec": source[1], "from": _source_fingerprint(source[2])}
+    kind, _, files = source
+    return [[f, os.path.getsize(f) if kind == "local" else None] for f in files]
+
+
+def _check_same(old, cfg, sources, d, finished=True):
+    """A prepared (or half-prepared) dir is refused under other settings, naming one; an
+    unfinished one may change max_tokens (shards are prefixes, so a source that ran short can
+    be resumed with the lower figure its error gave)."""
+    for k in PREPARED_BY:
+        if old["config"].get(k) != cfg[k] and (finished or k != "max_tokens"):
+            raise ConfigError(f"{k}: {d} was prepared with {k}={old['config'].get(k)!r}, not {cfg[k]!r}; "
+                              f"choose another data_dir or delete {d}")
+    for lang, source in sources.items():
+        if old["sources"][lang] != json.loads(json.dumps(_source_fingerprint(source))):
+            raise ConfigError(f"languages.{lang}: the source's files changed since {d} was prepared from them; "
+                              f"choose another data_dir or delete {d}")
+
+
+def _stream(cfg, lang, source, start=(0, 0), counts=None):
+    """(block, offset, text) of a language's shuffled non-empty documents from `start` on. A
+    transformed stream is its base language's documents, in the same order, transformed."""
+    if source[0] == "derived":
+        batch = []
+        for item in itertools.chain(_stream(cfg, source[1]["from"], source[2], start, counts), [None]):
+            if item is not None:
+                batch.append(item)
+            if batch and (item is None or len(batch) == 64):
+                yield from ((b, o, t) for (b, o, _), t in zip(batch, source[3]([t for _, _, t in batch])))
+                batch = []
+        return
+    kind, _, files = source
+    records = iter_records(kind, files, cfg["hf_revision"], skip=start[0] * cfg["shuffle_block"], counts=counts)
+    for b, o, t in block_shuffled(records, cfg["shuffle_block"], cfg["seed"], start_block=start[0]):
+        if t and (b, o) >= start:
+            yield b, o, t
+
+
+def _val_candidates(cfg, lang, source):
+    """The first documents of the order, by bytes so no tokenizer is needed yet: no BPE we use
+    packs more than 8 bytes in a token on average, so 8 bytes per val token always suffice
+    (prepare keeps whole documents until val_tokens). Returns (docs, where train starts)."""
+    docs, n, pos = [], 0, (0, 0)
+    for b, o, t in _stream(cfg, lang, source):
+        docs.append(t)
+        n += len(t.encode())
+        pos = (b, o + 1)
+        if n >= 8 * cfg["val_tokens"]:
+            break
+    if not docs:
+        raise ConfigError(f"languages.{lang}: the source ({_describe(source)}) holds no non-empty document; give it text")
+    return docs, pos
+
+
+def _describe(source):
+    return f"{source[1]['transform']} of {source[1]['from']}" if source[0] == "derived" else str(source[1])
+
+
+def _doc_hash(t):
+    return hashlib.sha1(t.encode()).hexdigest()
+
+
+_WORKER = {}
+
+
+def _worker_init(dir_):
+    _WORKER["tok"] = load_tokenizer(dir_)
+
+
+def _encode_task(lang, texts):
+    flat, lengths = _WORKER["tok"].encode_docs(texts, lang)
+    return flat, lengths, sum(len(t.encode()) for t in texts)
+
+
+def _batches(docs):
+    """Lists of (position, text) of about BATCH_BYTES of text each."""
+    batch, n = [], 0
+    for b, o, t in docs:
+        batch.append(((b, o), t))
+        n += len(t)
+        if n >= BATCH_BYTES:
+            yield batch
+            batch, n = [], 0
+    if batch:
+        yield batch
+
+
+def _tokenize_ordered(tasks, lang, n_workers, dir_, limit, stats):
+    """(batch, (flat, lengths, bytes)) in order, tokenised by n_workers processes with at most
+    `limit` batches in flight: the bounded buffer that keeps memory flat."""
+    if n_workers == 1:
+        _worker_init(dir_)
+        for batch in tasks:
+            stats["peak_in_flight"] = max(stats["peak_in_flight"], 1)
+            yield batch, _encode_task(lang, [t for _, t in batch])
+        return
+    pool = mp.get_context("spawn").Pool(n_workers, initializer=_worker_init, initargs=(dir_,))
+    pending = collections.deque()
+    try:
+        for batch in tasks:
+            pending.append((batch, pool.apply_async(_encode_task, (lang, [t for _, t in batch]))))
+            stats["peak_in_flight"] = max(stats["peak_in_flight"], len(pending))
+            if len(pending) >= limit:
+                b, r = pending.popleft()
+                yield b, r.get()
+        while pending:
+            b, r = pending.popleft()
+            yield b, r.get()
+    except BaseException as e:
+        if not isinstance(e, GeneratorExit):  # killed or failed: stop the workers at once
+            pool.terminate()
+            pool.join()
+            raise
+    # Done, or the consumer has enough: let the few tasks in flight finish and close cleanly
+    # (terminating a pool mid-task can leave its handler threads waiting forever).
+    for _, r in pending:
+        r.wait()
+    pool.close()
+    pool.join()
+
+
+def _prepare_train(cfg, lang, source, tok, tok_hash, d, lp, save, log):
+    """Fill lang/train-NNNNN.bin up to max_tokens from where the last complete shard ended."""
+    want, per_shard = cfg["max_tokens"][lang], cfg["shard_tokens"]
+    done = sum(s["tokens"] for s in lp["shards"])
+    if done >= want:
+        return
+    n_workers = cfg["workers"] or os.cpu_count() or 1
+    limit = 2 * n_workers
+    stats = {"peak_in_flight": 0}
+    counts = {}
+    val_hashes = set(lp["val"]["hashes"])
+    r = lp["resume"]
+    docs = ((b, o, t) for b, o, t in _stream(cfg, lang, source, (r["block"], r["offset"]), counts) if _doc_hash(t) not in val_hashes)
+    new_writer = lambda: ShardWriter(os.path.join(d, lang, f"train-{len(lp['shards']):05d}.bin"), tok.n_vocab, tok_hash)
+    writer = new_writer()
+    bar = progress(total=want, initial=done, unit="tok", desc=f"{lang} {'transforming and ' if source[0] == 'derived' else ''}tokenising")
+    t0, bytes0 = time.time(), lp["text_bytes"]
+    drop = r["drop"]  # tokens of the first document that earlier shards already hold
+
+    def account(docs_done):  # documents (and their text) that reached a shard; None: counted before
+        lp["docs"] += sum(1 for pos, _ in docs_done if pos is not None)
+        lp["text_bytes"] += sum(len(t.encode()) for pos, t in docs_done if pos is not None)
+
+    for batch, (flat, lengths, _) in _tokenize_ordered(_batches(docs), lang, n_workers, d, limit, stats):
+        ends, i = np.cumsum(lengths), drop
+        if drop:  # that document was counted when its first part was written
+            batch, drop = [(None, batch[0][1])] + batch[1:], 0
+        k = 0  # documents of this batch accounted for
+        while i < len(flat):
+            take = min(per_shard - writer.n, want - done, len(flat) - i)
+            writer.add(flat[i:i + take])
+            i += take
+            done += take
+            if writer.n < per_shard and done < want:
+                continue
+            # a shard is complete: resume from the document its last token belongs to
+            j = min(int(np.searchsorted(ends, i - 1, side="right")), len(lengths) - 1)
+            (b, o), start = batch[j][0] or (r["block"], r["offset"]), int(ends[j] - lengths[j])
+            writer.close()
+            lp["shards"].append({"file": os.path.basename(writer.path), "tokens": writer.n, "sha256": sha256_file(writer.path)})
+            account(batch[k:j + 1])
+            k = j + 1
+            lp["resume"] = {"block": b, "offset": o, "drop": i - start}
+            lp["bytes_downloaded"] += counts.pop("bytes_downloaded", 0)
+            save()
+            if done >= want:
+                break
+            writer = new_writer()
+        if done >= want:
+            break
+        account(batch[k:])
+        bar.update(done - bar.n)
+        bar.set_postfix(docs=f"{lp['docs']:,}", MBps=f"{(lp['text_bytes'] - bytes0) / 1e6 / max(1e-9, time.time() - t0):.1f}")
+    bar.close()
+    lp["peak_in_flight"], lp["in_flight_limit"] = max(lp.get("peak_in_flight", 0), stats["peak_in_flight"]), limit
+    if done < want:
+        writer.f.close()
+        os.remove(writer.tmp)
+        if done == 0:
+            raise ConfigError(f"languages.{lang}: no text is left for training after the validation documents; give it "
+                              f"more text, or lower val_tokens and delete {d} (its preparation began with this value)")
+        raise ConfigError(f"max_tokens.{lang}: the source holds only {done:,} train tokens; set --max_tokens.{lang}={done} "
+                          f"(or lower) and run prepare again: it continues from here")
+    save()
+
+
+def prepare(cfg, log=print):
+    """Build, resume or confirm data_dir for a data config; returns the manifest."""
+    validate_data_config(cfg)
+    d, langs = cfg["data_dir"], list(cfg["languages"])
+    sources = {lang: _resolve(cfg, lang) for lang in langs}
+    held = lock(os.path.join(os.path.dirname(os.path.abspath(d)), f".{os.path.basename(os.path.abspath(d))}.lock"),
+                f"data_dir: {d}", "another preparation is writing it; wait for it to finish")
+    try:
+        return _prepare_locked(cfg, d, langs, sources, log)
+    finally:
+        unlock(held)
+
+
+def _prepare_locked(cfg, d, langs, sources, log):
+    for leftover in glob.glob(os.path.join(glob.escape(d), "**", "*.tmp[0-9]*"), recursive=True):
+        os.remove(leftover)  # a killed write's temp file (we hold the lock: no live writer owns it)
+    prog_path, man_path = os.path.join(d, "progress.json"), os.path.join(d, "manifest.json")
+    fix = f"delete {d} and prepare it again"
+    for path in (man_path, prog_path):
+        if os.path.isfile(path):
+            old = read_json(path, fix)
+            if not isinstance(old, dict) or not isinstance(old.get("config"), dict) or "sources" not in old:
+                raise ConfigError(f"{path}: not a scalex {os.path.basename(path)[:-5]} file; {fix}")
+            _check_same(old, cfg, sources, d, finished=path == man_path)
+            break
+    if os.path.isfile(man_path):
+        m = load_manifest(d)
+        for lang in langs:
+            for split in ("train", "val"):
+                load_split(d, m, lang, split)  # a damaged shard: one line saying to delete d and prepare again
+        log(f"{d}: up to date (manifest {m['sha256'][:12]}), nothing to do")
+        return m
+    os.makedirs(d, exist_ok=True)
+    t0 = time.time()
+    sources = {lang: _with_transform(cfg, src) for lang, src in sources.items()}  # no second listing of the Hub
+    prog = {"version": 2, "config": {k: cfg[k] for k in PREPARED_BY},
+            "sources": {lang: _source_fingerprint(sources[lang]) for lang in langs}, "tokenizer": None, "languages": {}}
+    if os.path.isfile(prog_path):
+        prog = read_json(prog_path, fix)
+        prog["config"]["max_tokens"] = cfg["max_tokens"]
+        log(f"{d}: resuming an interrupted preparation")
+    save = lambda: write_json(prog_path, prog)
+
+    # 1. validation candidates (and the tokenizer's sample) from the front of each language
+    cands = {}
+    tok_ok = prog["tokenizer"] and os.path.isfile(os.path.join(d, "tokenizer.json")) and tokenizer_hash(d) == prog["tokenizer"]
+    for lang in langs:
+        if not tok_ok or "val" not in prog["languages"].get(lang, {}):
+            cands[lang] = _val_candidates(cfg, lang, sources[lang])
+    if not tok_ok:
+        samples = {}
+        if cfg["tokenizer"] in ("joint", "disjoint"):
+            for lang in (x for x in langs if not derived(cfg, x)):  # synthetic text does not shape the BPE
+                samples[lang], n = [], 0
+                hashes = {_doc_hash(t) for t in cands[lang][0]}
+                for _, _, t in _stream(cfg, lang, sources[lang], cands[lang][1]):
+                    if _doc_hash(t) not in hashes:
+                        samples[lang].append(t)
+                        n += len(t.encode())
+                        if n >= cfg["tokenizer_sample_bytes"]:
+                            break
+            log(f"training BPE ({cfg['tokenizer']}, vocab {cfg['vocab_size']}) on "
+                f"{sum(len(t.encode()) for v in samples.values() for t in v) / 1e6:.1f} MB, at most "
+                f"{cfg['tokenizer_sample_bytes'] / 1e6:.1f} MB per language")
+        t_bpe = time.time()
+        prog["tokenizer"], prog["languages"] = build_tokenizer(cfg, samples, d), {}  # shards of another tokenizer are void
+        log(f"tokenizer ready in {time.time() - t_bpe:.1f}s")
+        save()
+    tok, tok_hash = load_tokenizer(d), prog["tokenizer"]
+
+    # 2. per language: the val shard, then train shards up to max_tokens
+    for lang in langs:
+        os.makedirs(os.path.join(d, lang), exist_ok=True)
+        lp = prog["languages"].setdefault(lang, {"shards": [], "docs": 0, "text_bytes": 0, "bytes_downloaded": 0})
+        if "val" not in lp:
+            docs, start = cands[lang]
+            flat, lengths = tok.encode_docs(docs, lang)
+            n_docs = int(np.searchsorted(np.cumsum(lengths), cfg["val_tokens"]) + 1)  # whole documents up to val_tokens
+            if lengths.sum() < cfg["val_tokens"]:
+                raise ConfigError(f"val_tokens: language '{lang}' has only {int(lengths.sum()):,} tokens in all, not enough for "
+                                  f"{cfg['val_tokens']:,} validation tokens and training; give it more text, or lower val_tokens "
+                                  f"and delete {d} (its preparation began with this value)")
+            write_shard(os.path.join(d, lang, "val.bin"), flat[:int(lengths[:n_docs].sum())], tok.n_vocab, tok_hash)
+            lp["val"] = {"shards": [{"file": "val.bin", "tokens": int(lengths[:n_docs].sum()),
+                                     "sha256": sha256_file(os.path.join(d, lang, "val.bin"))}],
+                         "docs": n_docs, "bytes": sum(len(t.encode()) for t in docs[:n_docs]),
+                         "hashes": sorted({_doc_hash(t) for t in docs})}  # all candidates stay out of train
+            lp["resume"] = {"block": start[0], "offset": start[1], "drop": 0}
+            save()
+        _prepare_train(cfg, lang, sources[lang], tok, tok_hash, d, lp, save, log)
+        log(f"{lang}: {sum(s['tokens'] for s in lp['shards']):,} train tokens in {len(lp['shards'])} shard(s) "
+            f"({lp['docs']:,} docs, {lp['text_bytes'] / max(1, sum(s['tokens'] for s in lp['shards'])):.2f} bytes/token), "
+            f"{lp['val']['shards'][0]['tokens']:,} val tokens ({lp['val']['docs']} docs, {lp['val']['bytes']:,} bytes)")
+
+    man = {"version": 2, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "config": cfg,
+           "sources": prog["sources"], "tokenizer": {**tok.meta, "sha256": tok_hash, "files": ["tokenizer.tiktoken", "tokenizer.json"]},
+           "languages": {}, "prepare_s_last": round(time.time() - t0, 1)}
+    for lang in langs:
+        lp, src = prog["languages"][lang], sources[lang]
+        kind, where, files = ("derived", src[1], src[2][2]) if src[0] == "derived" else src
+        man["languages"][lang] = {
+            "source": where, "kind": kind, "files": files,
+            "train": {"shards": lp["shards"], "tokens": sum(s["tokens"] for s in lp["shards"]), "docs": lp["docs"],
+                      "text_bytes": lp["text_bytes"], "bytes_downloaded": lp["bytes_downloaded"]},
+            "val": {k: v for k, v in lp["val"].items() if k != "hashes"} | {"tokens": lp["val"]["shards"][0]["tokens"]},
+            "tokenize_buffer": {"limit": lp.get("in_flight_limit"), "peak": lp.get("peak_in_flight")}}
+        if kind == "derived":
+            man["languages"][lang]["derived"] = f"{where['transform']} of {where['from']} ({where.get('backend', 'dict')})"
+            man["languages"][lang]["transform"] = _transform_quality(cfg, src)
+            log(f"{lang}: {man['languages'][lang]['derived']}: " + ", ".join(
+                f"{k} {v:.3f}" for k, v in man["languages"][lang]["transform"].items() if isinstance(v, float)))
+    write_json(man_path, man)  # last: marks the dir complete
+    os.remove(prog_path)
+    return load_manifest(d)
+
+
+def _transform_quality(cfg, src, n_docs=200):
+    """Quality numbers of a transformed stream on the first n_docs of its base's order."""
+    tf = src[3]
+    tf.words = [0, 0]
+    out = tf([t for _, _, t in itertools.islice(_stream(cfg, src[1]["from"], src[2]), n_docs)])
+    q = tf.quality(out)
+    if tf.cache is not None:
+        q["cache"] = {"hits": tf.cache.hits, "misses": tf.cache.misses}
+    return q
+
+
+# ----------------------------------------------------------------------------- stats
+def stats(cfg, log=print):
+    """Per language: tokens per UTF-8 byte (on val) and, against every other language, the
+    shared-token rate: the share of its val tokens whose ids also occur in the other's train
+    data (end-of-text excluded). Printed, and saved as stats.json beside the manifest."""
+    d = cfg["data_dir"]
+    m = load_manifest(d)
+    langs = list(m["languages"])
+    eots = {m["tokenizer"]["eot"] + off for off in m["tokenizer"]["offsets"].values()}
+    present = {}
+    for lang in langs:
+        seen = np.zeros(m["tokenizer"]["n_vocab"], dtype=bool)
+        train = load_split(d, m, lang, "train")
+        for a in range(0, len(train), 1 << 24):  # chunks: flat memory on billions of tokens
+            seen[np.unique(train[a:a + (1 << 24)])] = True
+        present[lang] = seen
+    out = {"tokenizer": m["tokenizer"]["variant"], "vocab_size": m["tokenizer"]["n_vocab"], "languages": {}}
+    for lang in langs:
+        val_stream = load_split(d, m, lang, "val")
+        val = val_stream[0:len(val_stream)]
+        val = val[~np.isin(val, list(eots))]
+        out["languages"][lang] = {
+            "tokens_per_byte": m["languages"][lang]["val"]["tokens"] / m["languages"][lang]["val"]["bytes"],
+            "shared_token_rate": {o: float(present[o][val].mean()) for o in langs if o != lang}}
+    write_json(os.path.join(d, "stats.json"), out)
+    log(f"{d}: tokenizer {out['tokenizer']}, vocab {out['vocab_size']:,}")
+    log(f"{'language':<14}{'tokens/byte':>12}  shared-token rate (share of its val tokens seen in the other's train data)")
+    for lang, r in out["languages"].items():
+        log(f"{lang:<14}{r['tokens_per_byte']:>12.3f}  " + ", ".join(f"{o}: {v:.3f}" for o, v in r["shared_token_rate"].items()))
+    for lang, lm in m["languages"].items():
+        if "transform" in lm:
+            out["languages"][lang]["transform"] = lm["transform"]
+            log(f"{lang}: {lm['derived']}: " + ", ".join(f"{k} {v:.3f}" for k, v in lm["transform"].items() if isinstance(v, float)))
+    return out
