@@ -19,7 +19,7 @@ QS_HRL  ?= 200000 800000
 QS_METHODS := lrl_only joint scalex
 # Sizes and seeds are whole numbers: a typo stops make at once, in one line (exit 2).
 $(foreach v,QS_HRL SEEDS,$(if $(shell echo '$($(v))' | grep -E '[^0-9 ]'),$(error $(v): give whole numbers separated by spaces, e.g. $(v)="1 2"; got "$($(v))")))
-ALL_METHODS := lrl_only joint scalex seq_hrl_lrl seq_lrl_hrl fixed_mix
+ALL_METHODS := lrl_only joint scalex seq_hrl_lrl seq_lrl_hrl prop50
 
 # bench runs where a GPU is; there the system python3 already has torch and triton.
 BENCH_PY ?= $(if $(wildcard .venv/installed),$(PY),python3)
@@ -48,7 +48,7 @@ data: $(VENV)
 # as runs/OUT/METHOD-enSIZE-sSEED. --resume makes a re-run skip finished runs and continue
 # killed ones.
 runs = @for h in $(QS_HRL); do for m in $(2); do for s in $(or $(SEEDS),1337); do \
-	  $(PY) train.py config/$(1)/$$m.py --budget.en=$$h --seed=$$s \
+	  $(PY) train.py config/$(1)/common.py --method=$$m --budget.en=$$h --seed=$$s \
 	    --run_name=$(3)/$$m-en$$h-s$$s --resume || exit 1; done; done; done
 
 qs-%: data
@@ -126,7 +126,7 @@ eval: $(VENV)
 	$(PY) eval.py downstream runs/$(SCALE) $(if $(TASKS),--tasks=$(TASKS),) $(if $(TEXT),--text=$(TEXT),)
 
 dry-run: $(VENV)
-	@for m in $(ALL_METHODS); do $(PY) train.py config/quickstart/$$m.py --dry_run || exit 1; echo; done
+	@for m in $(ALL_METHODS); do $(PY) train.py config/quickstart/common.py --method=$$m --dry_run || exit 1; echo; done
 
 # The whole path at the smallest size: the main comparison (lrl-only, mix, scalex sweeps at two
 # English budgets, the stage-2 ablation) and its report. CI runs it when ../shared/corpora exists.

@@ -5,9 +5,11 @@ seeds, make up each experiment at a scale; prepares their data, then trains what
     python sweep.py SCALE EXPERIMENT... [--seeds=1337,1338] [--local_dir=DIR] [--jobs=N] [--dry_run] [--KEY=VALUE]
     python sweep.py mini all --dry_run      every run of the whole sweep with tokens, steps, FLOPs, totals
 
-A run is config/<scale>/<config>.py at one HRL budget and seed, written to
+A run is a recipe of train.py (--method=scalex, ...) on config/<scale>/common.py (or the
+experiment's data variant, VARIANT below) at one HRL budget and seed, written to
 runs/<scale>/<experiment>/<method>-en<N>-s<seed>. Sizes, seeds and the throughput the time
-estimate uses are config/<scale>/sweep.py (--KEY=VALUE overrides one, e.g. --one=[8000000]). Finished runs are skipped and killed ones resume
+estimate uses are config/<scale>/sweep.py (--KEY=VALUE overrides one, e.g. --one=[8000000]).
+Finished runs are skipped and killed ones resume
 (train.py --resume); runs an experiment compares against that belong to another experiment
 (ablate-lr's scalex) are run, once, under that one. --jobs=N trains N runs at once (one GPU
 holds several small models; the mini scale uses it).
@@ -21,6 +23,7 @@ import time
 from scalex import configurator
 import train
 from scalex.configurator import ConfigError, fail, parse_args
+from scalex.rundir import flops_per_token
 
 # -----------------------------------------------------------------------------
 # defaults of config/<scale>/sweep.py
@@ -31,6 +34,7 @@ transform = [200_000, 800_000]  # translate and codeswitch
 proportion = [200_000, 800_000]
 multilingual = [800_000]
 seeds = [1337]
+epochs = [1, 2, 4, 8, 16, 32]  # lrl_epochs of the best-LRL-only sweep (lrl_only_epochs)
 nproc = 1                     # processes per run (torchrun --nproc_per_node) at this scale
 tokens_per_s = 0.0            # training throughput the time estimate assumes (0: no estimate)
 tokens_per_s_note = ""        # where that figure comes from
@@ -38,30 +42,34 @@ DEFAULTS = {k: v for k, v in globals().items() if not k.startswith("_") and k.is
             and isinstance(v, (int, float, str, dict, list, bool))}
 # -----------------------------------------------------------------------------
 
-# experiment: [(config below config/<scale>/, which size list)]. lrl_only's "all" is every
-# size a bilingual experiment uses, so each bilingual run has its compute-matched LRL-only run.
+# experiment: [(recipe, which size list)]. lrl_only's "all" is every size a bilingual
+# experiment uses, so each bilingual run has its compute-matched LRL-only run; "epochs" is the
+# best-LRL-only sweep: lrl_only_epochs at each of the sweep's `epochs`, at the first size.
 EXPERIMENTS = {
-    "lrl-only": [("lrl_only", "all"), ("lrl_only_epochs", "first")],
-    "mix": [("mix", "sizes")],
+    "lrl-only": [("lrl_only", "all"), ("lrl_only_epochs", "epochs")],
+    "mix": [("joint", "sizes")],
     "translate": [("translate", "transform")],
     "codeswitch": [("codeswitch", "transform")],
     "order": [("seq_hrl_lrl", "one"), ("seq_lrl_hrl", "one"), ("mix_scalex_schedule", "one")],
     "proportion": [("prop10", "proportion"), ("prop25", "proportion"), ("prop50", "proportion")],
     "scalex": [("scalex", "sizes"), ("scalex_s2short", "one"), ("scalex_s2long", "one")],
     "ablate-lr": [("scalex_cosine", "ablate"), ("scalex_wsd", "ablate")],
-    "ablate-tokens": [("disjoint/mix", "ablate"), ("disjoint/scalex", "ablate")],
-    "multilingual": [("multilingual/mix", "multilingual"), ("multilingual/scalex", "multilingual")],
+    "ablate-tokens": [("joint", "ablate"), ("scalex", "ablate")],
+    "multilingual": [("joint", "multilingual"), ("scalex", "multilingual")],
 }
-# the runs of other experiments each one is compared with: (experiment, config, size list)
+# the runs of other experiments each one is compared with: (experiment, recipe, size list)
 REFERENCES = {
-    "translate": [("mix", "mix", "transform")], "codeswitch": [("mix", "mix", "transform")],
-    "order": [("mix", "mix", "one"), ("scalex", "scalex", "one")],
-    "proportion": [("mix", "mix", "proportion")],
+    "translate": [("mix", "joint", "transform")], "codeswitch": [("mix", "joint", "transform")],
+    "order": [("mix", "joint", "one"), ("scalex", "scalex", "one")],
+    "proportion": [("mix", "joint", "proportion")],
     "ablate-lr": [("scalex", "scalex", "ablate")],
-    "ablate-tokens": [("mix", "mix", "ablate"), ("scalex", "scalex", "ablate")],
+    "ablate-tokens": [("mix", "joint", "ablate"), ("scalex", "scalex", "ablate")],
 }
+# The run config (config/<scale>/<name>.py) and data config of the experiments that train on
+# other data than the scale's own (common.py, data.py).
+VARIANT = {"translate": "translate", "codeswitch": "codeswitch", "ablate-tokens": "disjoint", "multilingual": "multilingual"}
 DATA = {"translate": "translate_data", "codeswitch": "codeswitch_data", "ablate-tokens": "disjoint_data",
-        "multilingual": "multilingual_data"}  # the data config each experiment trains on (else data)
+        "multilingual": "multilingual_data"}
 BILINGUAL = ("sizes", "one", "ablate", "transform", "proportion")
 
 
@@ -77,27 +85,32 @@ def load_sweep(scale, overrides=None):
 def size_list(sw, which):
     if which == "all":
         return sorted({n for k in BILINGUAL for n in sw[k]})
-    return sw["sizes"][:1] if which == "first" else sw[which]
+    return sw["sizes"][:1] if which == "epochs" else sw[which]
 
 
 def runs_of(scale, experiments, seeds, sw):
-    """[(experiment, config, hrl size, seed)] in order: each experiment's own runs, then the
-    reference runs it needs; every run once."""
+    """[(experiment, recipe, hrl size, seed, extra settings)] in order: each experiment's own
+    runs, then the reference runs it needs; every run once."""
     out = []
     for exp in experiments:
         todo = [(exp, c, w) for c, w in EXPERIMENTS[exp]] + REFERENCES.get(exp, [])
         for seed in seeds:
             for e, c, w in todo:
+                extras = [{"lrl_epochs": k} for k in sw["epochs"]] if w == "epochs" else [{}]
                 for n in size_list(sw, w):
-                    if (e, c, n, seed) not in out:
-                        out.append((e, c, n, seed))
+                    for extra in extras:
+                        if (e, c, n, seed, extra) not in out:
+                            out.append((e, c, n, seed, extra))
     return out
 
 
-def run_args(scale, exp, cfg_name, n, seed, hrl="en"):
-    method = os.path.basename(cfg_name)
-    return (os.path.join("config", scale, cfg_name + ".py"),
-            {f"budget.{hrl}": n, "seed": seed, "experiment": exp, "run_name": f"{scale}/{exp}/{method}-en{n}-s{seed}"})
+def run_args(scale, exp, method, n, seed, extra=None, hrl="en"):
+    """(config path, overrides) of one run: runs/<scale>/<exp>/<method>[-e<epochs>]-en<N>-s<seed>."""
+    extra = extra or {}
+    tag = "".join(f"-e{v:g}" for k, v in extra.items() if k == "lrl_epochs")
+    return (os.path.join("config", scale, VARIANT.get(exp, "common") + ".py"),
+            {"method": method, f"budget.{hrl}": n, "seed": seed, "experiment": exp, **extra,
+             "run_name": f"{scale}/{exp}/{method}{tag}-en{n}-s{seed}"})
 
 
 def plan_run(path, over, nproc, cache):
@@ -108,7 +121,7 @@ def plan_run(path, over, nproc, cache):
     manifest = train.data.load_manifest(cfg["data_dir"]) if os.path.isfile(man_path) else None
     key = (cfg["model"], str(cfg["model_args"]), cfg["block_size"], cfg["vocab_size"], manifest and manifest["tokenizer"]["n_vocab"])
     if key not in cache:
-        cache[key] = train.flops_per_token(cfg, manifest)
+        cache[key] = flops_per_token(cfg, manifest)
     return cfg, plan, cache[key]
 
 
@@ -120,8 +133,8 @@ def status(cfg):
 def dry_run(scale, runs, sw):
     cache, tot_tokens, tot_flops, todo_tokens = {}, 0, 0.0, 0
     print(f"{'run':<64}{'tokens':>14}{'steps':>9}{'FLOPs':>11}  status")
-    for exp, c, n, seed in runs:
-        cfg, plan, fpt = plan_run(*run_args(scale, exp, c, n, seed), sw["nproc"], cache)
+    for run in runs:
+        cfg, plan, fpt = plan_run(*run_args(scale, *run), sw["nproc"], cache)
         tokens = plan["total_steps"] * plan["tokens_per_step"]
         flops = fpt * tokens if fpt else 0.0
         st = status(cfg)
@@ -149,8 +162,7 @@ def train_runs(scale, runs, sw, jobs, py):
     os.makedirs(os.path.join("runs", scale, "logs"), exist_ok=True)
     while pending or active:
         while pending and len(active) < jobs:
-            exp, c, n, seed = pending.pop(0)
-            path, over = run_args(scale, exp, c, n, seed)
+            path, over = run_args(scale, *pending.pop(0))
             launcher = [py] if sw["nproc"] == 1 else [py, "-m", "torch.distributed.run", f"--nproc_per_node={sw['nproc']}"]
             cmd = launcher + ["train.py", path, "--resume"] + [f"--{k}={v}" for k, v in over.items()]
             log = os.path.join("runs", scale, "logs", over["run_name"].split("/", 1)[1].replace("/", "__") + ".log")
@@ -240,8 +252,8 @@ def main(argv):
         if over.get("dry_run"):
             dry_run(scale, runs, sw)
             return 0
-        for exp, c, n, seed in runs:  # every config resolves (bad input: one line, exit 2) before any work
-            train.resolve_config(*run_args(scale, exp, c, n, seed))
+        for run in runs:  # every config resolves (bad input: one line, exit 2) before any work
+            train.resolve_config(*run_args(scale, *run))
     except ConfigError as e:
         fail(e)
     py = over.get("py", sys.executable)

@@ -55,6 +55,15 @@ def validate(cfg, defaults):
     for k in ("lr_max", "lr_min", "weight_decay", "grad_clip"):
         if cfg[k] < 0:
             raise ConfigError(f"{k}: must be a number >= 0, got {cfg[k]!r}")
+    if not cfg["lrl_epochs"] > 0:
+        raise ConfigError(f"lrl_epochs: passes over the LRL budget, must be > 0, got {cfg['lrl_epochs']!r}")
+    if not 0 < cfg["stage2_lrl_share"] < 1:
+        raise ConfigError(f"stage2_lrl_share: the LRL share of stage 2, strictly between 0 and 1, got {cfg['stage2_lrl_share']!r}")
+    if not 0 <= cfg["stage2_hrl_fraction"] < 1:
+        raise ConfigError(f"stage2_hrl_fraction: the share of the HRL budget stage 2 reads, in [0, 1) (0: fixed length), "
+                          f"got {cfg['stage2_hrl_fraction']!r}")
+    if cfg["stage2_tokens"] < 0:
+        raise ConfigError(f"stage2_tokens: must be 0 (from the LRL budget) or a positive number of tokens, got {cfg['stage2_tokens']!r}")
     if cfg["lr_min"] > cfg["lr_max"]:
         raise ConfigError(f"lr_min: {cfg['lr_min']} is above lr_max {cfg['lr_max']}; the decays end at lr_min")
     if len(cfg["betas"]) != 2 or not all(_number(b) and 0 <= b < 1 for b in cfg["betas"]):

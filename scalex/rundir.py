@@ -373,3 +373,52 @@ def format_plan(cfg, plan, manifest=None):
     prepared = (f", of {manifest['languages'][lang]['train']['tokens']:,} prepared" if manifest and lang in manifest["languages"] else "" for lang in langs)
     lines.append("budget: " + "; ".join(f"{lang} {cfg['budget'][lang]:,} tokens{p}" for lang, p in zip(langs, prepared)))
     return "\n".join(lines)
+
+
+def start_records(rd, mode, start, cfg, plan, manifest, raw, dev):
+    """Open a run's records: a new run writes config.json (what it needs to be audited: the
+    resolved config, plan, code version, data manifest hash, tokenizer, environment) and an
+    empty metrics.jsonl; a resumed one drops the metrics logged after its checkpoint (those
+    steps run again). Prints the plan. -> write(rec): one metrics.jsonl line, mirrored to
+    W&B / TensorBoard when the config turns them on."""
+    import torch
+    os.makedirs(rd, exist_ok=True)
+    metrics_path = os.path.join(rd, "metrics.jsonl")
+    if mode == "new":
+        rec = {"config": cfg, "plan": plan, "code": code_version(), "argv": sys.argv,
+               "data_manifest": {"path": os.path.join(cfg["data_dir"], "manifest.json"), "sha256": manifest["sha256"]},
+               "tokenizer": {k: manifest["tokenizer"][k] for k in ("variant", "n_vocab", "vocab_size", "sample_bytes_per_language", "sha256")},
+               "torch": torch.__version__, "device": torch.cuda.get_device_name(dev) if dev.startswith("cuda") else "cpu",
+               "params": raw.num_params(), "vocab_size": manifest["tokenizer"]["n_vocab"],
+               "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **environment()}
+        atomic_write(os.path.join(rd, "config.json"), lambda f: json.dump(rec, f, indent=1), mode="w")
+        open(metrics_path, "w").close()
+    else:
+        with open(metrics_path) as f:
+            keep = [ln for ln in f if json.loads(ln).get("step", 0) <= start]
+        atomic_write(metrics_path, lambda f: f.writelines(keep), mode="w")
+    print(format_plan(cfg, plan, manifest))
+    print(f"model {cfg['model']}: {raw.num_params() / 1e6:.2f}M non-embedding parameters, vocab "
+          f"{manifest['tokenizer']['n_vocab']}, device {dev}")
+    log, track = open(metrics_path, "a"), tracker(cfg, rd)
+
+    def write(rec):
+        log.write(json.dumps(rec) + "\n")
+        log.flush()
+        track and track(rec)
+    return write
+
+
+def write_summary(rd, cfg, plan, manifest, raw, ev, tokens_seen, wall, flops_per_token):
+    """summary.json: a finished run's results (per-language val bpb and its standard error)
+    and its run record; the report reads nothing else of a run but its metrics."""
+    summary = {"run_name": cfg["run_name"], "method": cfg["method"], "hrl": cfg["hrl"], "lrl": cfg["lrl"],
+               "budget": cfg["budget"], "val_loss": {k: v["loss"] for k, v in ev.items()},
+               "val_bpb": {k: v["bpb"] for k, v in ev.items()}, "val_tokens": {k: v["tokens"] for k, v in ev.items()},
+               "tokens_seen": tokens_seen, "steps": plan["total_steps"], "params": raw.num_params(), "wall_s": round(wall, 1),
+               "derived": {lang: manifest["languages"][lang]["derived"] for lang in cfg["budget"] if "derived" in manifest["languages"][lang]},
+               "val_bpb_se": {k: v["bpb_se"] for k, v in ev.items()}, "params_total": raw.num_params(exclude_embedding=False),
+               **run_record(cfg, plan, manifest, flops_per_token)}
+    atomic_write(os.path.join(rd, "summary.json"), lambda f: json.dump(summary, f, indent=1), mode="w")
+    print(f"done: {rd} in {wall:.0f}s; val bpb " + ", ".join(f"{k} {v['bpb']:.4f}" for k, v in ev.items()))
+    return summary

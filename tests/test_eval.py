@@ -91,8 +91,8 @@ def test_ratio_standard_error_is_the_usual_one_for_equal_documents():
     # with equal bytes per document the delta-method error of the ratio is std(bpb_d)/sqrt(n)
     L = np.array([3.0, 5.0, 4.0, 6.0])
     B = np.full(4, 2.0)
-    assert abs(train.ratio_se(L, B) - np.std(L / B, ddof=1) / 2) < 1e-12
-    assert math.isnan(train.ratio_se(L[:1], B[:1]))
+    assert abs(evaluate_mod.ratio_se(L, B) - np.std(L / B, ddof=1) / 2) < 1e-12
+    assert math.isnan(evaluate_mod.ratio_se(L[:1], B[:1]))
 
 
 def test_bpb_cli_reads_every_format_and_keeps_other_sets(trun, tmp_path, capsys):

@@ -16,10 +16,12 @@ from scalex import prepare
 import sweep
 import train
 from scalex.configurator import ConfigError
+from scalex.rundir import run_record
+from eval import evaluate
 from conftest import ROOT, run
 
 SCALES = sorted(os.path.basename(os.path.dirname(p)) for p in glob.glob(os.path.join(ROOT, "config", "*", "sweep.py")))
-FRAGMENTS = ("common.py", "data.py", "sweep.py")
+FRAGMENTS = ("data.py", "sweep.py")
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +30,8 @@ def _in_root(monkeypatch):
 
 
 def run_configs(scale):
-    return sorted(p for p in glob.glob(f"config/{scale}/**/*.py", recursive=True) if not p.endswith(FRAGMENTS))
+    """The run configs of a scale: common.py and its data variants (translate.py, disjoint.py, ...)."""
+    return sorted(p for p in glob.glob(f"config/{scale}/*.py") if not p.endswith(FRAGMENTS))
 
 
 def test_the_four_scales_exist():
@@ -41,16 +44,17 @@ def test_every_config_of_a_scale_plans(scale):
     size and seed, resolves and plans; the data configs it names load."""
     sw = sweep.load_sweep(scale)
     for path in run_configs(scale):
-        cfg = train.resolve_config(path, {})
+        cfg = train.resolve_config(path, {"method": "joint"})
         assert cfg["scale"] == scale, path
         train.build_plan(cfg, sw["nproc"])
     cache = {}
     runs = sweep.runs_of(scale, list(sweep.EXPERIMENTS), sw["seeds"], sw)
-    assert len({r for r in runs}) == len(runs)
-    for exp, c, n, seed in runs:
-        cfg, plan, fpt = sweep.plan_run(*sweep.run_args(scale, exp, c, n, seed), sw["nproc"], cache)
-        assert cfg["experiment"] == exp and cfg["budget"]["en"] == n and fpt > 0
-        assert cfg["run_name"] == f"{scale}/{exp}/{os.path.basename(c)}-en{n}-s{seed}"
+    assert len({json.dumps(r) for r in runs}) == len(runs)
+    for exp, c, n, seed, extra in runs:
+        cfg, plan, fpt = sweep.plan_run(*sweep.run_args(scale, exp, c, n, seed, extra), sw["nproc"], cache)
+        assert cfg["experiment"] == exp and cfg["budget"]["en"] == n and fpt > 0 and cfg["method"] == c
+        tag = f"-e{extra['lrl_epochs']:g}" if extra else ""
+        assert cfg["run_name"] == f"{scale}/{exp}/{c}{tag}-en{n}-s{seed}"
         # the data config the sweep prepares for this experiment exists and is the run's data
         dpath = os.path.join("config", scale, sweep.DATA.get(exp, "data") + ".py")
         assert os.path.isfile(dpath), dpath
@@ -63,7 +67,7 @@ def test_every_config_of_a_scale_plans(scale):
 
 def _record(scale, exp, c, n, sw, cache):
     cfg, plan, fpt = sweep.plan_run(*sweep.run_args(scale, exp, c, n, 1), sw["nproc"], cache)
-    return train.run_record(cfg, plan, None, fpt), plan
+    return run_record(cfg, plan, None, fpt), plan
 
 
 @pytest.mark.parametrize("scale", SCALES)
@@ -73,26 +77,26 @@ def test_experiments_are_compute_matched(scale):
     disjoint-tokenizer runs the same tokens and steps (their output layer is larger)."""
     sw, cache = sweep.load_sweep(scale), {}
     keys = {}
-    for exp, c, n, _ in sweep.runs_of(scale, list(sweep.EXPERIMENTS), [1], sw):
-        if c in ("lrl_only_epochs",) or c.startswith("multilingual/"):
+    for exp, c, n, _, _ in sweep.runs_of(scale, list(sweep.EXPERIMENTS), [1], sw):
+        if c in ("lrl_only_epochs",) or exp == "multilingual":
             continue
         rec, _ = _record(scale, exp, c, n, sw, cache)
-        keys.setdefault(n, {})[c] = rec["compute_key"]
+        keys.setdefault(n, {})[("disjoint/" if exp == "ablate-tokens" else "") + c] = rec["compute_key"]
     for n, by in keys.items():
         ref = by["lrl_only"]
         for c, k in by.items():
             assert (k["tokens"], k["steps"]) == (ref["tokens"], ref["steps"]), (scale, n, c, k, ref)
             if not c.startswith("disjoint/"):
                 assert k == ref, (scale, n, c)
-        mix = train.resolve_config(f"config/{scale}/mix.py", {})  # tokens = HRL + LRL budget, to a step
+        mix = train.resolve_config(f"config/{scale}/common.py", {"method": "joint"})  # tokens = HRL + LRL budget, to a step
         assert abs(ref["tokens"] - (n + mix["budget"]["zh"])) <= train.build_plan(mix, sw["nproc"])["tokens_per_step"]
     # the multilingual pair is matched to each other
-    ml = [_record(scale, "multilingual", f"multilingual/{m}", sw["multilingual"][0], sw, cache)[0]["compute_key"] for m in ("mix", "scalex")]
+    ml = [_record(scale, "multilingual", m, sw["multilingual"][0], sw, cache)[0]["compute_key"] for m in ("joint", "scalex")]
     assert ml[0] == ml[1]
 
 
 def _plan(method, scale="quickstart", **over):
-    cfg = train.resolve_config(f"config/{scale}/{method}.py", over)
+    cfg = train.resolve_config(f"config/{scale}/common.py", {"method": method, **over})
     return cfg, train.build_plan(cfg)
 
 
@@ -111,19 +115,19 @@ def test_scalex_stage2_reads_fresh_hrl_and_each_budget_once():
 
 def test_scalex_undefined_without_enough_hrl_is_one_clear_error():
     with pytest.raises(ConfigError, match=r"^budget\.en: ScaleX's stage 2 reads 100,000 en tokens"):
-        train.resolve_config("config/quickstart/scalex.py", {"budget.en": 100_000})
+        _plan("scalex", **{"budget.en": 100_000})
     with pytest.raises(ConfigError, match=r"^budget\.en: ScaleX's stage 2 reads 300,000 en tokens"):
-        train.resolve_config("config/quickstart/scalex_s2long.py", {"budget.en": 200_000})
+        _plan("scalex_s2long", **{"budget.en": 200_000})
     with pytest.raises(ConfigError, match=r"^stage2_lrl_share: "):
-        train.resolve_config("config/quickstart/scalex.py", {"stage2_lrl_share": 1.0})
-    r = run("train.py", "config/smoke/scalex.py", "--dry_run", "--budget.en=20000")
+        _plan("scalex", stage2_lrl_share=1.0)
+    r = run("train.py", "config/smoke/common.py", "--method=scalex", "--dry_run", "--budget.en=20000")
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and r.stderr.startswith("error: budget.en: ScaleX's stage 2")
 
 
 def test_order_and_schedule_move_one_at_a_time():
     _, sx = _plan("scalex")
     _, ms = _plan("mix_scalex_schedule")
-    _, mx = _plan("mix")
+    _, mx = _plan("joint")
     # mix under ScaleX's schedule: ScaleX's stage lengths and LR shapes, mix's proportions
     assert [(s["steps"], s["lr"], s["lr_from"], s["lr_to"]) for s in ms["stages"]] == \
            [(s["steps"], s["lr"], s["lr_from"], s["lr_to"]) for s in sx["stages"]]
@@ -155,13 +159,13 @@ def test_proportion_and_lrl_only():
         _, plan = _plan(f"prop{p}")
         t = plan["stages"][0]["tokens"]
         assert t["zh"] / (t["zh"] + t["en"]) == pytest.approx(p / 100, abs=0.005)
-    _, e = _plan("lrl_only_epochs", budget={"en": 10**7, "zh": 100_000})
+    _, e = _plan("lrl_only_epochs", budget={"en": 10**7, "zh": 100_000}, lrl_epochs=4)
     assert e["stages"][0]["epochs_end"]["zh"] == pytest.approx(4, abs=0.05)
 
 
 def test_run_record():
     cfg, plan = _plan("scalex")
-    rec = train.run_record(cfg, plan, None, 1000)
+    rec = run_record(cfg, plan, None, 1000)
     assert rec["scale"] == "quickstart" and rec["experiment"] == "quickstart" and rec["seed"] == 1337
     assert rec["m3"]["k"] == pytest.approx(1.0, abs=0.02) and rec["m3"]["r"] == pytest.approx(1 / 9, abs=0.01)
     assert rec["m3"]["r_f"] == pytest.approx(0.5, abs=0.01)
@@ -169,16 +173,16 @@ def test_run_record():
     assert rec["stage2"]["fraction"] == pytest.approx(rec["stage2"]["tokens"] / rec["compute_key"]["tokens"])
     assert rec["compute_key"] == {"tokens": plan["total_steps"] * 2048, "steps": plan["total_steps"], "flops": 1000 * plan["total_steps"] * 2048}
     # the same token schedule hashes the same, another one not; one stage records no stage2
-    same = train.run_record(*_plan("scalex", stage2_lrl_share=0.5), None, 1000)
+    same = run_record(*_plan("scalex", stage2_lrl_share=0.5), None, 1000)
     assert same["plan_sha256"] == rec["plan_sha256"]
-    assert train.run_record(*_plan("scalex_s2short"), None, 1000)["plan_sha256"] != rec["plan_sha256"]
-    assert "stage2" not in train.run_record(*_plan("mix"), None, 1000)
-    lo = train.run_record(*_plan("lrl_only"), None, 1000)
+    assert run_record(*_plan("scalex_s2short"), None, 1000)["plan_sha256"] != rec["plan_sha256"]
+    assert "stage2" not in run_record(*_plan("joint"), None, 1000)
+    lo = run_record(*_plan("lrl_only"), None, 1000)
     assert lo["m3"]["r"] == 1.0 and lo["m3"]["k"] == pytest.approx(9.0, abs=0.05)
 
 
 def test_dry_run_prints_flops(capsys):
-    assert train.main(["config/mini/scalex.py", "--dry_run", "--data_dir=/nonexistent"]) == 0
+    assert train.main(["config/mini/common.py", "--method=scalex", "--dry_run", "--data_dir=/nonexistent"]) == 0
     out = capsys.readouterr().out
     assert "cost: 9,011,200 tokens, 275 steps, 1.666e+15 FLOPs" in out and "M3 k=1.00" in out
 
@@ -202,7 +206,7 @@ def test_evaluate_standard_error():
     rng = np.random.default_rng(0)
     toks = rng.integers(1, 20, size=16 * 8 + 1)
     token_bytes = np.arange(20) % 3 + 1
-    ev = train.evaluate(_ToyModel(), {"xx": toks}, token_bytes, 8, 4, 10_000, "cpu", contextlib.nullcontext())["xx"]
+    ev = evaluate(_ToyModel(), {"xx": toks}, token_bytes, 8, 4, 10_000, "cpu", contextlib.nullcontext())["xx"]
     y = np.stack([toks[w * 8 + 1: w * 8 + 9] for w in range(16)])
     bits, by = (y / 10).sum(1) / math.log(2), token_bytes[y].sum(1)
     bpb = bits.sum() / by.sum()
@@ -215,7 +219,7 @@ def test_sweep_dry_run_lists_every_run_with_totals(capsys):
     assert sweep.main(["smoke", "mix", "scalex", "--dry_run", "--seeds=1,2"]) == 0
     out = capsys.readouterr().out.splitlines()
     rows = [l for l in out if l.startswith("smoke/")]
-    assert len(rows) == 2 * (2 + 2 + 2) and rows[0].startswith("smoke/mix/mix-en60000-s1")
+    assert len(rows) == 2 * (2 + 2 + 2) and rows[0].startswith("smoke/mix/joint-en60000-s1")
     assert out[-1].startswith("total: 12 runs,") and "FLOPs" in out[-1]
     with pytest.raises(SystemExit) as e:
         sweep.main(["smoke", "bogus", "--dry_run"])

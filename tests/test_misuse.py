@@ -429,7 +429,7 @@ def test_help_lists_every_key_with_default_and_comment(script, capsys):
     for k in (train.DEFAULTS if script == "train" else prepare.DEFAULTS):
         assert f"--{k}=" in out, k
     if script == "train":
-        assert '--eval_interval=0\n      steps between per-language validations; 0: only at the end' in out
+        assert '--eval_interval=0\n      steps between per-language validations (learning curves); 0: only at the end' in out
     code, out, _ = call(eval_mod.main, ["--help"], capsys)
     assert "eval.py" in out and "scalex-en200000-s1337" in out
 

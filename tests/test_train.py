@@ -18,13 +18,15 @@ from scalex import prepare
 from scalex import rundir
 import train
 from conftest import ROOT, run, tiny_run_config
+from scalex.checks import validate, validate_stages
 
 
 def _cfg(**kw):
     cfg = json.loads(json.dumps(train.DEFAULTS))
     cfg.update(run_name="x", method="x", block_size=10, batch_size=2, grad_accum=1)
     cfg.update(kw)
-    train.validate(cfg)
+    validate(cfg, train.DEFAULTS)
+    validate_stages(cfg)
     return cfg
 
 
@@ -103,12 +105,12 @@ def test_three_languages():
 
 
 # one config per scale through the CLI; tests/test_experiments.py dry-runs every config in-process
-RUN_CONFIGS = sorted(glob.glob(os.path.join(ROOT, "config", "*", "scalex.py")))
+RUN_CONFIGS = sorted(glob.glob(os.path.join(ROOT, "config", "*", "common.py")))
 
 
 @pytest.mark.parametrize("path", RUN_CONFIGS, ids=lambda p: os.path.relpath(p, ROOT))
 def test_every_shipped_config_dry_runs(path):
-    r = run("train.py", path, "--dry_run", "--data_dir=/nonexistent")
+    r = run("train.py", path, "--method=scalex", "--dry_run", "--data_dir=/nonexistent")
     assert r.returncode == 0, r.stderr
     assert "lr shape" in r.stdout and "epochs" in r.stdout and "total" in r.stdout
 
@@ -121,15 +123,15 @@ def test_shipped_data_configs_load():
 def test_quickstart_methods_hold_tokens_equal():
     """Every quickstart method trains on the same number of tokens (within a step per stage)."""
     totals = {}
-    for m in ("joint", "scalex", "lrl_only", "seq_hrl_lrl", "seq_lrl_hrl", "fixed_mix"):
-        cfg = train.resolve_config(os.path.join(ROOT, "config", "quickstart", f"{m}.py"), {})
+    for m in ("joint", "scalex", "lrl_only", "seq_hrl_lrl", "seq_lrl_hrl", "prop50", "mix_scalex_schedule"):
+        cfg = train.resolve_config(os.path.join(ROOT, "config", "quickstart", "common.py"), {"method": m})
         plan = train.build_plan(cfg)
         totals[m] = sum(sum(st["tokens"].values()) for st in plan["stages"])
     assert max(totals.values()) - min(totals.values()) <= 2 * 2048, totals
 
 
 def test_dry_run_output(tmp_path):
-    r = run("train.py", os.path.join(ROOT, "config", "quickstart", "scalex.py"), "--dry_run", "--budget.en=600000")
+    r = run("train.py", os.path.join(ROOT, "config", "quickstart", "common.py"), "--method=scalex", "--dry_run", "--budget.en=600000")
     lines = r.stdout.splitlines()
     assert r.returncode == 0 and lines[0].startswith("plan for run 'quickstart/scalex'")
     row1 = next(l for l in lines if l.startswith("1 hrl"))
@@ -148,7 +150,7 @@ BAD = [
     ("--stages=[{'tokens': {'en': 100}}]", "stages[0].lr: missing"),
     ("--stages=[{'lr': 'step', 'tokens': {'en': 100}}]", "stages[0].lr: unknown shape 'step'"),
     ("--stages=[{'lr': 'cosine', 'tokens': {'en': 0}}]", "stages[0].tokens.en: must be a positive integer"),
-    ("--stages=[]", "stages: give a non-empty list"),
+    ("--stages=[]", "method: missing; use one of joint, scalex"),
     ("--batch_size=0", "batch_size: must be a positive integer"),
     ("--data_dir=/nonexistent", "data_dir: '/nonexistent' is not prepared"),
     ("--budget.en=10000000", "budget.en: 10,000,000 tokens asked"),

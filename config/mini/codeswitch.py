@@ -1,6 +1,4 @@
-# codeswitch at the mini scale (recipe: config/methods/codeswitch.py), on the data with the
-# code-switched stream (codeswitch_data.py); its budget follows the English one.
+# The codeswitch runs at the mini scale: the mini settings on the data with the code-switched
+# stream (codeswitch_data.py). The recipe (train.py: codeswitch) gives that stream the HRL budget.
 include("common.py")
 data_dir = "data/mini-codeswitch"
-budget = dict(budget, en_codeswitch=budget["en"])
-include("../methods/codeswitch.py")

@@ -1,6 +1,4 @@
-# translate at the quickstart scale (recipe: config/methods/translate.py), on the data with the
-# translated stream (translate_data.py); its budget follows the English one.
+# The translate runs at the quickstart scale: the quickstart settings on the data with the translated
+# stream (translate_data.py). The recipe (train.py: translate) gives that stream the HRL budget.
 include("common.py")
 data_dir = "data/transform"
-budget = dict(budget, zh_translated=budget["en"])
-include("../methods/translate.py")

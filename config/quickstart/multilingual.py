@@ -1,4 +1,4 @@
 # The quickstart runs with a second LRL, Japanese, at the Chinese budget (multilingual_data.py).
-include("../common.py")
+include("common.py")
 data_dir = "data/multilingual"
 budget = dict(budget, ja=budget["zh"])

@@ -1,3 +1,0 @@
-# mix at the mini scale (recipe: config/methods/mix.py).
-include("common.py")
-include("../methods/mix.py")

@@ -1,3 +1,0 @@
-# prop10 at the mini scale (recipe: config/methods/prop10.py).
-include("common.py")
-include("../methods/prop10.py")

@@ -1,3 +1,0 @@
-# prop25 at the mini scale (recipe: config/methods/prop25.py).
-include("common.py")
-include("../methods/prop25.py")

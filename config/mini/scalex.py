@@ -1,3 +1,0 @@
-# scalex at the mini scale (recipe: config/methods/scalex.py).
-include("common.py")
-include("../methods/scalex.py")

@@ -1,3 +1,0 @@
-# mix_scalex_schedule at the paper scale (recipe: config/methods/mix_scalex_schedule.py).
-include("common.py")
-include("../methods/mix_scalex_schedule.py")

@@ -1,3 +1,0 @@
-# prop25 at the paper scale (recipe: config/methods/prop25.py).
-include("common.py")
-include("../methods/prop25.py")

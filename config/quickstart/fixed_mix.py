@@ -1,3 +1,0 @@
-# fixed_mix at the quickstart scale (recipe: config/methods/fixed_mix.py).
-include("common.py")
-include("../methods/fixed_mix.py")

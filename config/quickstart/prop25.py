@@ -1,3 +1,0 @@
-# prop25 at the quickstart scale (recipe: config/methods/prop25.py).
-include("common.py")
-include("../methods/prop25.py")

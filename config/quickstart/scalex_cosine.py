@@ -1,3 +1,0 @@
-# scalex_cosine at the quickstart scale (recipe: config/methods/scalex_cosine.py).
-include("common.py")
-include("../methods/scalex_cosine.py")

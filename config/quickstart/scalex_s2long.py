@@ -1,3 +1,0 @@
-# scalex_s2long at the quickstart scale (recipe: config/methods/scalex_s2long.py).
-include("common.py")
-include("../methods/scalex_s2long.py")

@@ -1,3 +1,0 @@
-# prop50 at the smoke scale (recipe: config/methods/prop50.py).
-include("common.py")
-include("../methods/prop50.py")
