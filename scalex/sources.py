@@ -175,6 +175,7 @@ def _iter_records(name, fobj, state):
     if name.endswith(".gz"):
         fobj = gzip.open(fobj)
     text = io.TextIOWrapper(fobj, encoding="utf-8")
+    text._CHUNK_SIZE = 1 << 20  # its default 8 KiB would be one HTTP range request per 8 KiB of a Hub file
     if name.endswith(".txt"):  # documents are separated by blank lines
         docs = _paragraphs(text)
     else:
