@@ -327,14 +327,15 @@ OPTIONS = {  # command -> the options it reads; any other is a typo, not somethi
     "tasks": {"tasks", "device", "batch_size"}, "downstream": {"tasks", "text", "device", "batch_size"},
     "sample": {"prompt", "lang", "max_new_tokens", "temperature", "top_k", "seed", "device"},
     "export": {"lang"}, "report": {"out", "bootstrap"}, "plot": set()}
-_COUNTS = {"batch_size": 1, "max_new_tokens": 0, "top_k": 1, "seed": 0, "eval_tokens": 1, "max_tokens": 1}
+_COUNTS = {"batch_size": 1, "max_new_tokens": 0, "top_k": 1, "seed": 0, "eval_tokens": 1}  # max_tokens: cmd_bpb
 
 
 def check_options(cmd, over):
     """Every option of a command is known and well typed, before a run is loaded."""
     for k, v in over.items():
         if k not in OPTIONS[cmd]:
-            raise ConfigError(f"--{k}: not an option of {cmd}; its options: {', '.join(sorted(OPTIONS[cmd])) or 'none'}")
+            what = "a run's val split" if cmd == "run" else cmd
+            raise ConfigError(f"{what}: unknown option --{k}; known: {', '.join(sorted(OPTIONS[cmd])) or 'none'}")
         if k in _COUNTS and v is not None and not (isinstance(v, int) and not isinstance(v, bool) and v >= _COUNTS[k]):
             raise ConfigError(f"--{k}: must be {'a positive integer' if _COUNTS[k] else 'an integer >= 0'}, got {v!r}")
         if k == "temperature" and not (isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < float("inf")):

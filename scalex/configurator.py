@@ -55,7 +55,7 @@ def parse_args(argv):
         try:
             over[key] = ast.literal_eval(val)
         except (ValueError, SyntaxError) as e:
-            if val.strip()[:1] in "[{(\"'":
+            if val.strip()[:1] and val.strip()[:1] in "[{(\"'":  # '' is a value (an empty string), not a bracket
                 raise ConfigError(f"--{key}: cannot read {val!r} as a Python literal "
                                   f"({getattr(e, 'msg', e)}); quote the whole option in the shell: '--{key}=...'") from None
             over[key] = val
@@ -206,8 +206,11 @@ def lock(path, what, fix):
     a second process on the same run or data dir gets one line instead of interleaving writes."""
     if path in _LOCKS:
         raise ConfigError(f"{what}: already in use by this process; {fix}")
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    f = open(path, "a+")
+    try:
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        f = open(path, "a+")
+    except OSError as e:
+        raise ConfigError(f"{what}: cannot create {path} ({e.strerror}); choose a folder that is a directory you can write") from None
     try:
         fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:

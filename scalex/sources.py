@@ -31,7 +31,10 @@ def hub_endpoint():
 
 def _check_hub(spec):
     """Fail at once, in one line, when the Hub cannot be used: offline mode, or no route to
-    it (one connection attempt, not a minute of retries)."""
+    it (one connection attempt, not a minute of retries). A malformed spec is named first."""
+    repo = spec[3:].split(":", 1)[0] if spec.startswith("hf:") else ""
+    if len(repo.split("/")) != 2 or not all(repo.split("/")):
+        raise ConfigError(f"languages: {spec!r} is not a Hub source; write hf:OWNER/NAME:PATH (e.g. hf:HuggingFaceFW/fineweb-edu:sample/10BT)")
     if os.environ.get("HF_HUB_OFFLINE", "").strip().upper() in ("1", "ON", "YES", "TRUE"):
         raise ConfigError(f"languages: {spec} is on the Hub, and HF_HUB_OFFLINE is set; {NO_HUB}")
     url = urllib.parse.urlsplit(hub_endpoint())
