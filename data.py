@@ -3,6 +3,7 @@ The token streams a run trains on, and the sampler that interleaves languages ov
 
     python data.py prepare config/quickstart/data.py [--key=value ...]   text -> tokenizer -> shards
     python data.py stats   config/quickstart/data.py      tokens/byte, shared-token rates
+    python data.py verify  data/quickstart                every shard and the tokenizer against the manifest
     python data.py --help                                 every key of a data config, its default and meaning
 
 Read this file top to bottom: `Sampler` is the language order and proportion of a run (the
@@ -10,6 +11,7 @@ plan's stages, as sequence counts per language); `TokenStream` and `load_split` 
 shards it reads. Preparing the shards (sources, tokenizer training, parallel tokenisation,
 resumable sharding) is plumbing, in scalex/prepare.py; this file only reads what it wrote.
 """
+import hashlib
 import json
 import os
 import struct
@@ -155,25 +157,76 @@ class TokenStream:
         return np.concatenate(out) if len(out) != 1 else out[0]
 
 
-def load_split(data_dir, manifest, lang, split):
-    """TokenStream of a prepared language's train or val split, every shard checked."""
+_VERIFIED = {}  # shard path -> (size, mtime_ns) whose sha256 matched the manifest in this process
+
+
+def verify_shard(path, want_sha256):
+    """The shard's sha256 against the manifest's, once per process for an unchanged file: a
+    corrupted token id keeps the size, so only the hash sees it (about 1 GB/s)."""
+    st = os.stat(path)
+    key = (st.st_size, st.st_mtime_ns)
+    if _VERIFIED.get(path) == key or want_sha256 is None:
+        return
+    if sha256_file(path) != want_sha256:
+        raise ConfigError(f"data_dir: {path} is corrupted (its sha256 is not the manifest's); {_redo(path)}")
+    _VERIFIED[path] = key
+
+
+def load_split(data_dir, manifest, lang, split, verify=True):
+    """TokenStream of a prepared language's train or val split, every shard checked: header and
+    size always, content (sha256) once per process unless verify=False."""
     info = manifest["languages"][lang][split]
     parts = [read_shard(os.path.join(data_dir, lang, s["file"]), manifest["tokenizer"]["sha256"]) for s in info["shards"]]
     for s, p in zip(info["shards"], parts):
         if len(p) != s["tokens"]:
             raise ConfigError(f"data_dir: {lang}/{s['file']} holds {len(p)} tokens, the manifest says {s['tokens']}; delete {data_dir} and prepare it again")
+        if verify:
+            verify_shard(os.path.join(data_dir, lang, s["file"]), s.get("sha256"))
     return TokenStream(parts)
 
 
+def content_sha256(m):
+    """The identity of a prepared data dir: its tokenizer and every shard's hash and size, not
+    when or how fast it was made, so data prepared again byte for byte is the same data."""
+    core = {"tokenizer": m["tokenizer"].get("sha256"),
+            "languages": {lang: {split: [[s.get("file"), s.get("tokens"), s.get("sha256")] for s in lm[split]["shards"]]
+                                 for split in ("train", "val")} for lang, lm in sorted(m["languages"].items())}}
+    return hashlib.sha256(json.dumps(core, sort_keys=True).encode()).hexdigest()
+
+
 def load_manifest(dir_):
+    """The manifest, with sha256 (content_sha256) and file_sha256 (the file's, which older runs
+    recorded); the tokenizer files are checked against the hash the shards were made with."""
+    from scalex.tokenizer import tokenizer_hash
     path = os.path.join(dir_, "manifest.json")
     if not os.path.isfile(path):
         raise ConfigError(f"data_dir: '{dir_}' is not prepared; run `python data.py prepare config/<scale>/data.py` first")
     m = read_json(path, f"delete {dir_} and prepare it again (`python data.py prepare CONFIG`)")
-    if not isinstance(m, dict) or not {"languages", "tokenizer"} <= set(m):
-        raise ConfigError(f"{path}: not a scalex manifest; delete {dir_} and prepare it again")
-    m["sha256"] = sha256_file(path)
+    fix = f"delete {dir_} and prepare it again"
+    try:
+        m["sha256"] = content_sha256(m)
+        tok_sha = m["tokenizer"]["sha256"]
+    except (KeyError, TypeError, AttributeError):
+        raise ConfigError(f"{path}: not a scalex manifest; {fix}") from None
+    try:
+        found = tokenizer_hash(dir_)
+    except FileNotFoundError:  # what reads the tokenizer names what is missing; shards alone still read
+        found = tok_sha
+    if found != tok_sha:
+        raise ConfigError(f"data_dir: {dir_}'s tokenizer files are not the ones its shards were made with (hash {found[:12]}, "
+                          f"manifest {tok_sha[:12]}): replaced or edited; put the original back, or {fix}")
+    m["file_sha256"] = sha256_file(path)
     return m
+
+
+def verify(data_dir):
+    """Every shard of a data dir against its manifest (`python data.py verify DATA_DIR`)."""
+    m = load_manifest(data_dir)
+    n = 0
+    for lang in m["languages"]:
+        for split in ("train", "val"):
+            n += len(load_split(data_dir, m, lang, split).parts)
+    print(f"{data_dir}: {n} shards and the tokenizer match manifest {m['sha256'][:12]}")
 
 
 # ----------------------------------------------------------------------------- CLI
@@ -185,6 +238,9 @@ def main(argv):
         if over.pop("help", False):
             print(help_text(os.path.abspath(prepare.__file__), __doc__))
             return 0
+        if len(pos) == 2 and pos[0] == "verify":
+            verify(pos[1])
+            return 0
         if len(pos) == 2 and pos[0] in ("prepare", "stats"):
             cfg = load_config(pos[1], over, prepare.DEFAULTS)
             prepare.validate_data_config(cfg)
@@ -192,7 +248,7 @@ def main(argv):
             return 0
     except ConfigError as e:
         fail(e)
-    fail(f"command: give prepare CONFIG or stats CONFIG, got {' '.join(pos) or 'nothing'}; see `python data.py --help` (benchmarks: bench.py)")
+    fail(f"command: give prepare CONFIG, stats CONFIG or verify DATA_DIR, got {' '.join(pos) or 'nothing'}; see `python data.py --help` (benchmarks: bench.py)")
 
 
 if __name__ == "__main__":

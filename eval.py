@@ -74,11 +74,12 @@ def find_data_dir(run_dir, cfg):
     found = [c for c in dict.fromkeys(os.path.join(r, d) for r in roots if r) if os.path.isfile(os.path.join(c, "manifest.json"))]
     want = rec.get("data_manifest", {}).get("sha256")
     for c in found:
-        if want is None or data.sha256_file(os.path.join(c, "manifest.json")) == want:
+        m = data.load_manifest(c)  # also refuses a tokenizer that is not the shards' own
+        if want is None or want in (m["sha256"], m["file_sha256"]):
             return c
     if found:
-        raise ConfigError(f"data_dir: {found[0]} is not the data {run_dir} was trained on (its manifest changed since); "
-                          f"prepare it again with the run's data config")
+        raise ConfigError(f"data_dir: {found[0]} holds other data than {run_dir} was trained on (its shards or tokenizer "
+                          f"differ); delete it and prepare it again with the run's data config (the same data is recognised by content)")
     raise ConfigError(f"data_dir: cannot find the run's data '{d}' from here; run eval.py in the directory the run was "
                       f"trained in ({rec.get('cwd', 'unknown')})")
 
@@ -321,12 +322,38 @@ def cmd_sample(run, over):
 
 
 # ----------------------------------------------------------------------------- the command line
+OPTIONS = {  # command -> the options it reads; any other is a typo, not something to ignore
+    "run": {"eval_tokens"}, "bpb": {"text", "lang", "name", "max_tokens", "device", "batch_size"},
+    "tasks": {"tasks", "device", "batch_size"}, "downstream": {"tasks", "text", "device", "batch_size"},
+    "sample": {"prompt", "lang", "max_new_tokens", "temperature", "top_k", "seed", "device"},
+    "export": {"lang"}, "report": {"out", "bootstrap"}, "plot": set()}
+_COUNTS = {"batch_size": 1, "max_new_tokens": 0, "top_k": 1, "seed": 0, "eval_tokens": 1}  # max_tokens: cmd_bpb
+
+
+def check_options(cmd, over):
+    """Every option of a command is known and well typed, before a run is loaded."""
+    for k, v in over.items():
+        if k not in OPTIONS[cmd]:
+            what = "a run's val split" if cmd == "run" else cmd
+            raise ConfigError(f"{what}: unknown option --{k}; known: {', '.join(sorted(OPTIONS[cmd])) or 'none'}")
+        if k in _COUNTS and v is not None and not (isinstance(v, int) and not isinstance(v, bool) and v >= _COUNTS[k]):
+            raise ConfigError(f"--{k}: must be {'a positive integer' if _COUNTS[k] else 'an integer >= 0'}, got {v!r}")
+        if k == "temperature" and not (isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < float("inf")):
+            raise ConfigError(f"--temperature: must be a number >= 0 (0: greedy), got {v!r}")
+        if k in ("text", "tasks", "lang", "name", "device", "out") and not isinstance(v, str):
+            raise ConfigError(f"--{k}: give a value, e.g. --{k}=..., got {v!r}")
+
+
 def main(argv):
     try:
         pos, over = parse_args(argv)
         if over.get("help"):
             print(__doc__.strip())
             return 0
+        cmd = pos[0] if pos else ""
+        kind = cmd if cmd in OPTIONS and cmd != "run" else "run" if len(pos) == 1 else None
+        if kind:
+            check_options(kind, over)
         if len(pos) == 2 and pos[0] == "report":
             from scalex import claims
             from scalex import report
@@ -339,7 +366,6 @@ def main(argv):
             print(f"wrote {report.plot_run(pos[1])}")
             return 0
         # ---- using a run: bpb, tasks, downstream, sample, export (tasks.py, export.py)
-        cmd = pos[0] if pos else ""
         if cmd == "bpb" and len(pos) == 2:
             print_bpb(*cmd_bpb(pos[1], over))
             return 0
@@ -364,10 +390,7 @@ def main(argv):
             print(export.export(model, cfg, tok, pos[2], over.get("lang")))
             return 0
         if len(pos) == 1 and cmd not in ("report", "bpb", "tasks", "downstream", "sample", "export"):  # a run's own val split
-            n = over.get("eval_tokens")
-            if n is not None and not (isinstance(n, int) and not isinstance(n, bool) and n > 0):
-                raise ConfigError(f"--eval_tokens: must be a positive integer, got {n!r}")
-            res = evaluate_checkpoint(pos[0], n)
+            res = evaluate_checkpoint(pos[0], over.get("eval_tokens"))
             print(f"{'language':<10}{'val loss (nats/token)':>24}{'bits/byte':>12}{'tokens':>10}")
             for lang, r in res.items():
                 print(f"{lang:<10}{r['loss']:>24.4f}{r['bpb']:>12.4f}{r['tokens']:>10,}")

@@ -242,7 +242,12 @@ def main(argv):
         if not seeds or not all(str(s).isdigit() for s in seeds):
             raise ConfigError(f"--seeds: give integers, e.g. --seeds=1337,1338 or SEEDS=\"1337 1338\"; got {over.get('seeds')!r}")
         seeds = [int(s) for s in seeds]
+        jobs = over.get("jobs", 1)
+        if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:  # 0 would never start a run: a hang
+            raise ConfigError(f"--jobs: must be a positive integer (runs trained at once), got {jobs!r}; e.g. JOBS=1")
         local_dir = over.get("local_dir", "")
+        if not isinstance(local_dir, str) or (local_dir and not os.path.isdir(local_dir)):
+            raise ConfigError(f"--local_dir: no folder {local_dir!r}; give the folder holding en.jsonl.gz, zh.jsonl.gz")
         if "multilingual" in experiments and local_dir and not glob.glob(os.path.join(local_dir, "ja.*")):
             print(f"multilingual: skipped: no third-language text in {local_dir} (ja.jsonl.gz, ja.jsonl, ja.txt or ja.parquet)")
             experiments = [e for e in experiments if e != "multilingual"]
@@ -258,7 +263,7 @@ def main(argv):
         fail(e)
     py = over.get("py", sys.executable)
     prepare_data(scale, experiments, local_dir, py)
-    failed = train_runs(scale, runs, sw, int(over.get("jobs", 1)), py)
+    failed = train_runs(scale, runs, sw, jobs, py)
     if failed:
         print(f"error: {len(failed)} run(s) failed: {', '.join(failed)}; their logs are in runs/{scale}/logs", file=sys.stderr)
         return 1

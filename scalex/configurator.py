@@ -55,7 +55,7 @@ def parse_args(argv):
         try:
             over[key] = ast.literal_eval(val)
         except (ValueError, SyntaxError) as e:
-            if val.strip()[:1] in "[{(\"'":
+            if val.strip()[:1] and val.strip()[:1] in "[{(\"'":  # '' is a value (an empty string), not a bracket
                 raise ConfigError(f"--{key}: cannot read {val!r} as a Python literal "
                                   f"({getattr(e, 'msg', e)}); quote the whole option in the shell: '--{key}=...'") from None
             over[key] = val
@@ -101,12 +101,16 @@ def _exec_file(path, ns):
     """Run one config file; its include("x.py") runs x.py (relative to this file) in place."""
     if not os.path.isfile(path):
         raise ConfigError(f"config: no such file '{path}'")
+    if path.endswith(".json"):
+        raise ConfigError(f"config: {path} is JSON; a config is a Python file of assignments (key = value), e.g. config/quickstart/*.py")
     try:
         with open(path, encoding="utf-8") as f:
-            code = compile(f.read(), path, "exec")
+            src = f.read()
+        code = compile(src, path, "exec")
     except (SyntaxError, ValueError, UnicodeDecodeError) as e:
         where = f" line {e.lineno}" if getattr(e, "lineno", None) else ""
         raise ConfigError(f"config: {path}{where}: {getattr(e, 'msg', None) or e}; fix the file") from None
+    _check_statements(path, src)
     outer = ns.get("include")
     dict.__setitem__(ns, "include", lambda p: _exec_file(os.path.join(os.path.dirname(path), p), ns))
     dict.__setitem__(ns, "require", require)
@@ -118,6 +122,21 @@ def _exec_file(path, ns):
         line = next((fr.lineno for fr in reversed(traceback.extract_tb(e.__traceback__)) if fr.filename == path), None)
         raise ConfigError(f"config: {path}{f' line {line}' if line else ''} raised {type(e).__name__}: {e}; fix the file") from None
     dict.__setitem__(ns, "include", outer)
+
+
+def _check_statements(path, src):
+    """A statement that assigns nothing is a mistake, not a no-op: `lr_max: 1e-3` (a colon for
+    `=`) is an annotation, and a JSON object or a bare expression is evaluated and dropped.
+    Calls (include, require) and strings (docstrings) are the only bare expressions allowed."""
+    for node in ast.walk(ast.parse(src, path)):
+        if isinstance(node, ast.AnnAssign) and node.value is None:
+            name = ast.get_source_segment(src, node.target)
+            raise ConfigError(f"config: {path} line {node.lineno}: '{name}: ...' assigns nothing; write {name} = value")
+        if isinstance(node, ast.Expr) and not isinstance(node.value, ast.Call) and not (
+                isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)):
+            what = "a JSON-style dict" if isinstance(node.value, ast.Dict) else "an expression"
+            raise ConfigError(f"config: {path} line {node.lineno}: {what} that assigns nothing; "
+                              f"a config is Python assignments: write key = value")
 
 
 def load_config(path, overrides, defaults):
@@ -187,8 +206,11 @@ def lock(path, what, fix):
     a second process on the same run or data dir gets one line instead of interleaving writes."""
     if path in _LOCKS:
         raise ConfigError(f"{what}: already in use by this process; {fix}")
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    f = open(path, "a+")
+    try:
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        f = open(path, "a+")
+    except OSError as e:
+        raise ConfigError(f"{what}: cannot create {path} ({e.strerror}); choose a folder that is a directory you can write") from None
     try:
         fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:

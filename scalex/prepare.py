@@ -358,9 +358,32 @@ def prepare(cfg, log=print):
         unlock(held)
 
 
+# The files prepare writes (relative to data_dir); their temp files are NAME.tmp<pid>.
+OWN_FILES = ("manifest.json", "progress.json", "tokenizer.tiktoken", "tokenizer.json", "stats.json", "*/val.bin", "*/train-[0-9]*.bin")
+
+
+def _check_ours(d):
+    """Only a data dir this program made (manifest.json or progress.json, written before
+    anything else) is written into: an existing folder of the user's is refused untouched."""
+    if os.path.exists(d) and not os.path.isdir(d):
+        raise ConfigError(f"data_dir: {d} is a file, not a folder; choose another data_dir")
+    if os.path.isdir(d) and os.listdir(d) and not any(os.path.isfile(os.path.join(d, f)) for f in ("manifest.json", "progress.json")):
+        raise ConfigError(f"data_dir: {d} already holds files that data.py did not write (no manifest.json or progress.json); "
+                          f"choose a new or empty data_dir")
+
+
+def _remove_own_temp_files(d):
+    """Temp files of our writes a kill interrupted (we hold the lock: no live writer owns
+    them). Only NAME.tmp<digits> of a file we write, nothing else of the folder's."""
+    for name in OWN_FILES:
+        for leftover in glob.glob(os.path.join(glob.escape(d), name + ".tmp[0-9]*")):
+            if leftover.rpartition(".tmp")[2].isdigit() and os.path.isfile(leftover):
+                os.remove(leftover)
+
+
 def _prepare_locked(cfg, d, langs, sources, log):
-    for leftover in glob.glob(os.path.join(glob.escape(d), "**", "*.tmp[0-9]*"), recursive=True):
-        os.remove(leftover)  # a killed write's temp file (we hold the lock: no live writer owns it)
+    _check_ours(d)
+    _remove_own_temp_files(d)
     prog_path, man_path = os.path.join(d, "progress.json"), os.path.join(d, "manifest.json")
     fix = f"delete {d} and prepare it again"
     for path in (man_path, prog_path):
@@ -387,6 +410,8 @@ def _prepare_locked(cfg, d, langs, sources, log):
         prog["config"]["max_tokens"] = cfg["max_tokens"]
         log(f"{d}: resuming an interrupted preparation")
     save = lambda: write_json(prog_path, prog)
+    if not os.path.isfile(prog_path):
+        save()  # first: it marks the folder as ours (_check_ours) before anything else is written
 
     # 1. validation candidates (and the tokenizer's sample) from the front of each language
     cands = {}

@@ -52,10 +52,10 @@ def _allowed(flags):
     if not flags["resume"] or not keys:
         raise ConfigError("--allow: give --resume --allow=KEY[,KEY] (keys a resumed run may change: "
                           f"{', '.join(RESUME_ALLOWED)})")
-    bad = sorted(keys - set(RESUME_ALLOWED))
+    bad = sorted(keys - set(RESUME_ALLOWED) - {"code"})
     if bad:
         raise ConfigError(f"--allow: {bad[0]} cannot change in a resumed run (it changes the plan, data or model); "
-                          f"allowed: {', '.join(RESUME_ALLOWED)}. Start a new run instead")
+                          f"allowed: code (the source changed), {', '.join(RESUME_ALLOWED)}. Start a new run instead")
     return keys
 
 
@@ -146,17 +146,23 @@ def prepare_run_dir(cfg, flags, manifest, defaults, master=True):
                     raise ConfigError(f"{k}: {rd} {'ran' if done else 'started'} with {k}={was!r}, not {now!r}; a resumed run keeps "
                                       f"its config (or use --overwrite){hint}")
             started = rec.get("data_manifest", {}).get("sha256")
-            if started and manifest is not None and started != manifest["sha256"]:
+            # older runs recorded the manifest file's hash, newer ones its content's (data.load_manifest)
+            if started and manifest is not None and started not in (manifest["sha256"], manifest.get("file_sha256")):
                 raise ConfigError(f"data_dir: {cfg['data_dir']} changed since {rd} started (manifest sha256 {manifest['sha256'][:12]}, "
                                   f"the run's {started[:12]}); resume needs the same data: prepare into another data_dir, or --overwrite")
             if done:
                 return "done"
-            if diff and os.path.isfile(os.path.join(rd, "ckpt.pt")):
+            code = _code_changes(rec, rd, allowed)
+            if (diff or code) and os.path.isfile(os.path.join(rd, "ckpt.pt")):
                 rec["config"] = json.loads(json.dumps(cfg))
-                rec.setdefault("resumes", []).append({"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "argv": sys.argv,
-                                                      "changed": {k: {"from": a, "to": b} for k, (a, b) in diff.items()}})
+                entry = {"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "argv": sys.argv,
+                         "changed": {k: {"from": a, "to": b} for k, (a, b) in diff.items()}}
+                if code:
+                    entry["code_from"], rec["code"] = rec["code"], code_version()
+                rec.setdefault("resumes", []).append(entry)
                 atomic_write(saved, lambda f: json.dump(rec, f, indent=1), mode="w")
-                print(f"resuming with changed settings (recorded in {saved}): " + ", ".join(f"{k} {a!r} -> {b!r}" for k, (a, b) in diff.items()))
+                print(f"resuming with changed settings (recorded in {saved}): " + ", ".join(
+                    [f"{k} {a!r} -> {b!r}" for k, (a, b) in diff.items()] + ([f"code ({', '.join(code)})"] if code else [])))
         elif os.path.isfile(os.path.join(rd, "summary.json")):
             return "done"
         if os.path.isfile(os.path.join(rd, "metrics.jsonl")):
@@ -171,6 +177,45 @@ def prepare_run_dir(cfg, flags, manifest, defaults, master=True):
         print(f"moved the existing {rd} to {aside}")
         return "new"
     raise ConfigError(f"run_name: {rd} exists; pass --resume to continue it, or --overwrite to start again (the old one is kept aside)")
+
+
+def _code_changes(rec, rd, allowed):
+    """Source files that differ from those the run started with (config.json's code), as a
+    sorted list; refused unless --allow=code, since a resumed run would mix two versions."""
+    was = (rec.get("code") or {}).get("files_sha256")
+    if not isinstance(was, dict):
+        return []
+    now = code_version()["files_sha256"]
+    changed = sorted(f for f in set(was) | set(now) if was.get(f) != now.get(f))
+    if changed and "code" not in allowed:
+        shown = ", ".join(changed[:4]) + (f" and {len(changed) - 4} more" if len(changed) > 4 else "")
+        raise ConfigError(f"code: {shown} changed since {rd} started; a resumed run would mix two versions of the code: "
+                          f"restore them, or pass --resume --allow=code (recorded in config.json), or --overwrite")
+    return changed
+
+
+def check_checkpoint(ck, cfg, plan, flags, defaults):
+    """A checkpoint to resume from must be this run's: its config equal to the run's (apart from
+    keys --allow names or config.json's resumes record) and its step inside the plan. Catches
+    another run's ckpt.pt copied in, and a changed setting when config.json is missing."""
+    rd = os.path.join(cfg["out_dir"], cfg["run_name"])
+    path, fix = os.path.join(rd, "ckpt.pt"), "move it away, or start the run again with --overwrite (the old one is kept aside)"
+    if not isinstance(ck.get("config"), dict):
+        raise ConfigError(f"checkpoint: {path} records no config; {fix}")
+    tolerated = set(_allowed(flags))
+    saved = os.path.join(rd, "config.json")
+    if os.path.isfile(saved):
+        rec = read_json(saved, fix)
+        for r in (rec.get("resumes") or []) if isinstance(rec, dict) else []:
+            tolerated |= set((r.get("changed") or {}) if isinstance(r, dict) else {})
+    for k, (was, now) in _differences(ck["config"], cfg, defaults).items():
+        if k not in tolerated:
+            hint = f"; or continue with --resume --allow={k}" if k in RESUME_ALLOWED else ""
+            raise ConfigError(f"{k}: {path} was trained with {k}={was!r}, not {now!r}: another run's checkpoint or a changed "
+                              f"setting; {fix}{hint}")
+    step = ck.get("step")
+    if not isinstance(step, int) or isinstance(step, bool) or not 0 <= step <= plan["total_steps"]:
+        raise ConfigError(f"checkpoint: {path} is at step {step!r}, outside this run's plan of {plan['total_steps']} steps; {fix}")
 
 
 def _check_metrics(path, fix):
@@ -192,6 +237,9 @@ def _check_metrics(path, fix):
 # ----------------------------------------------------------------------------- checkpoints
 # A checkpoint is torch.save's file followed by CKPT_MAGIC and the sha256 (hex) of everything
 # before it: a flipped byte or a torn file is caught on load. (torch.load ignores the tail.)
+# The checksum is the file's own, so it guards against accidents, not against a crafted file;
+# what makes a foreign file safe to open is that it loads with weights_only=True: tensors and
+# plain values (dict, list, str, numbers) only, never an object whose unpickling runs code.
 CKPT_MAGIC = b"\nscalex-sha256:"
 _CKPT_TAIL = len(CKPT_MAGIC) + 64
 
@@ -241,9 +289,16 @@ def load_checkpoint(path, map_location="cpu"):
     if tail[len(CKPT_MAGIC):] != sha.hexdigest().encode():
         raise ConfigError(f"checkpoint: {path} is damaged (its sha256 does not match its contents); {fix}")
     try:
-        return torch.load(path, map_location=map_location, weights_only=False)
+        ck = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # noqa: BLE001 - any failure to unpickle is a bad file
-        raise ConfigError(f"checkpoint: {path} does not load ({type(e).__name__}); {fix}")
+        import pickle
+        if isinstance(e, pickle.UnpicklingError):
+            raise ConfigError(f"checkpoint: {path} holds objects other than tensors and plain values; refused, as loading "
+                              f"them could run code: use checkpoints train.py wrote") from None
+        raise ConfigError(f"checkpoint: {path} does not load ({type(e).__name__}); {fix}") from None
+    if not isinstance(ck, dict) or not {"model", "config", "step"} <= set(ck):
+        raise ConfigError(f"checkpoint: {path} is not a scalex checkpoint (no model, config and step); {fix}")
+    return ck
 
 
 def _snapshot(obj):

@@ -31,7 +31,10 @@ def hub_endpoint():
 
 def _check_hub(spec):
     """Fail at once, in one line, when the Hub cannot be used: offline mode, or no route to
-    it (one connection attempt, not a minute of retries)."""
+    it (one connection attempt, not a minute of retries). A malformed spec is named first."""
+    repo = spec[3:].split(":", 1)[0] if spec.startswith("hf:") else ""
+    if len(repo.split("/")) != 2 or not all(repo.split("/")):
+        raise ConfigError(f"languages: {spec!r} is not a Hub source; write hf:OWNER/NAME:PATH (e.g. hf:HuggingFaceFW/fineweb-edu:sample/10BT)")
     if os.environ.get("HF_HUB_OFFLINE", "").strip().upper() in ("1", "ON", "YES", "TRUE"):
         raise ConfigError(f"languages: {spec} is on the Hub, and HF_HUB_OFFLINE is set; {NO_HUB}")
     url = urllib.parse.urlsplit(hub_endpoint())
@@ -175,6 +178,7 @@ def _iter_records(name, fobj, state):
     if name.endswith(".gz"):
         fobj = gzip.open(fobj)
     text = io.TextIOWrapper(fobj, encoding="utf-8")
+    text._CHUNK_SIZE = 1 << 20  # its default 8 KiB would be one HTTP range request per 8 KiB of a Hub file
     if name.endswith(".txt"):  # documents are separated by blank lines
         docs = _paragraphs(text)
     else:

@@ -259,9 +259,13 @@ def test_truncated_manifest(env, capsys, tmp_path, name, blob, msg):
     assert "delete" in err and "prepare it again" in err
 
 
-def test_data_dir_lock_and_leftover_temp_files(env, capsys):
+def test_data_dir_lock_and_leftover_temp_files(env, capsys, monkeypatch):
+    from scalex.configurator import load_config
     d = env["tmp"] / "newdata"
-    os.makedirs(d / "en")
+    with monkeypatch.context() as m:  # a preparation killed while writing its first train shard
+        m.setattr(prepare, "_prepare_train", lambda *a: (_ for _ in ()).throw(KeyboardInterrupt))
+        with pytest.raises(KeyboardInterrupt):
+            prepare.prepare(load_config(env["data_cfg"], {}, prepare.DEFAULTS), log=lambda *a: None)
     leftover = d / "en" / "train-00000.bin.tmp4242"
     leftover.write_bytes(b"half a shard")
     lockfile = env["tmp"] / ".newdata.lock"
@@ -317,11 +321,15 @@ def test_run_dir_misuse(env, finished, capsys, tmp_path):
     d = tmp_path / "other"
     shutil.copytree(env["data"], d)
     m = json.loads((d / "manifest.json").read_text())
-    m["created"] = "another time"
+    m["created"] = "another time"  # prepared again, byte for byte: the same data
     (d / "manifest.json").write_text(json.dumps(m))
     rec = json.loads((finished / "config.json").read_text())
     rec["config"]["data_dir"] = str(d)
     (finished / "config.json").write_text(json.dumps(rec))
+    code, out, err = call(train.main, [cfg, "--resume", f"--data_dir={d}"], capsys)
+    assert code == 0 and "already finished" in out, err
+    m["languages"]["en"]["train"]["shards"][0]["sha256"] = "0" * 64  # other data
+    (d / "manifest.json").write_text(json.dumps(m))
     assert_one_line(*call(train.main, [cfg, "--resume", f"--data_dir={d}"], capsys)[::2], f"data_dir: {d} changed since")
     # torn or foreign run records
     for blob, msg in (("{\"config\": {", "config.json: not valid JSON"), ("[]", "config.json: not a run record")):
