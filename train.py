@@ -27,7 +27,7 @@ import data
 from eval import evaluate
 from scalex.checks import check_data, check_device, validate, validate_stages
 from scalex.configurator import ConfigError, fail, help_text, load_config, parse_args, progress, require, unlock
-from scalex.rundir import (CheckpointWriter, _lock_path, check_tracking, format_cost, format_plan, load_checkpoint,
+from scalex.rundir import (CheckpointWriter, _lock_path, check_checkpoint, check_tracking, format_cost, format_plan, load_checkpoint,
                            prepare_run_dir, start_records, write_summary)
 from scalex.tokenizer import load_tokenizer
 
@@ -374,10 +374,12 @@ def to_device(arr, lang_ids, T, dev):
     return t[:, :T], t[:, 1:T + 1], t[:, T + 1]
 
 
-def restore(path, raw, opt, sampler, padded_vocab, dev, master):
-    """Load a checkpoint into the fresh objects: -> (step, tokens seen, wall s, log sums, log counts)."""
+def restore(path, cfg, plan, flags, raw, opt, sampler, padded_vocab, dev, master):
+    """Load the run's checkpoint (refusing another run's) into the fresh objects:
+    -> (step, tokens seen, wall s, log sums, log counts)."""
     import torch
     ck = load_checkpoint(path, map_location=dev)
+    check_checkpoint(ck, cfg, plan, flags, DEFAULTS)
     if ck["padded_vocab"] != padded_vocab:
         raise ConfigError(f"vocab_size: the checkpoint's model has {ck['padded_vocab']} ids, the data needs {padded_vocab}")
     raw.load_state_dict(ck["model"])
@@ -404,7 +406,7 @@ def train(cfg, flags, plan, manifest, mode):
     ckpt_path = os.path.join(rd, "ckpt.pt")
     start, tokens_seen, wall_prev, sums, counts = 0, {lang: 0 for lang in langs}, 0.0, [0.0] * len(langs), [0] * len(langs)
     if mode == "resume":
-        start, tokens_seen, wall_prev, sums, counts = restore(ckpt_path, raw, opt, sampler, padded_vocab, dev, master)
+        start, tokens_seen, wall_prev, sums, counts = restore(ckpt_path, cfg, plan, flags, raw, opt, sampler, padded_vocab, dev, master)
         master and print(f"resuming {rd} at step {start}")
     write = start_records(rd, mode, start, cfg, plan, manifest, raw, dev) if master else (lambda rec: None)
     os.makedirs(rd, exist_ok=True)  # every rank: each writes its own samples log

@@ -160,6 +160,10 @@ def check_device(cfg):
 
 
 def check_data(cfg, manifest):
+    """The data a run asks for is there: its tokenizer, every language and enough tokens."""
+    for f in manifest["tokenizer"].get("files", []):
+        if not os.path.isfile(os.path.join(cfg["data_dir"], f)):
+            raise ConfigError(f"data_dir: {cfg['data_dir']} has no {f} (its tokenizer); copy it back or prepare the data dir again")
     n_vocab = manifest["tokenizer"]["n_vocab"]
     if cfg["vocab_size"] and cfg["vocab_size"] < n_vocab:
         raise ConfigError(f"vocab_size: {cfg['vocab_size']:,} does not cover the data's {n_vocab:,} token ids "
