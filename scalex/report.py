@@ -3,13 +3,14 @@ The report: every finished run below a folder, grouped into experiment points, o
 table and plot per experiment, a scaling-law fit per method, and the paper's claims, each with
 a verdict computed from the numbers (claims.py).
 
-    python eval.py report runs/mini          ROOT/report.md, ROOT/report.png, ROOT/report-<experiment>.png
+    python eval.py report runs/mini          ROOT/report.md, ROOT/report.png, ROOT/report-curves.png,
+                                             ROOT/report-<experiment>.png
     python eval.py plot runs/mini/scalex/scalex-en2000000-s1        RUN/plot.png (loss and LR curves)
 
 Every number is bits per UTF-8 byte (bpb) on held-out text, not loss per token: bpb does not
 depend on the tokenizer, so runs with a joint and a disjoint vocabulary compare directly.
-Noise is measured, not assumed: a row's spread is the std of its seeds, and a difference
-smaller than the spread of the rows it compares is "inconclusive", never a win.
+Noise is measured, not assumed: every verdict is a paired test over the seeds two rows share,
+Holm-corrected over the comparisons of its claim, with p-values printed (claims.py).
 """
 import hashlib
 import json
@@ -39,7 +40,7 @@ _FIX = "the run is damaged: train it again or move its folder out of the report'
 
 
 def plan_sha256(plan):
-    """The contract's plan hash (CONTRACT.md), for runs whose summary predates plan_sha256."""
+    """train.run_record's plan hash, for runs whose summary predates plan_sha256."""
     stages = [{k: st.get(k) for k in ("name", "lr", "steps", "seqs", "lr_from", "lr_to")} for st in plan["stages"]]
     canon = {"stages": stages, "block_size": plan.get("block_size"), "seqs_per_step": plan.get("seqs_per_step")}
     return hashlib.sha256(json.dumps(canon, sort_keys=True).encode()).hexdigest()
@@ -65,7 +66,9 @@ def load_run(dirpath, root):
     rel = os.path.relpath(dirpath, root).split(os.sep)
     tok = s.get("tokenizer") or c.get("tokenizer") or {}
     read = lambda name: read_json(os.path.join(dirpath, name), _FIX) if os.path.isfile(os.path.join(dirpath, name)) else {}
-    return {"dir": dirpath, "method": s["method"], "hrl": s["hrl"], "lrls": lrls, "budget": s["budget"],
+    # older runs called the joint baseline "mix"; one name keeps one run from counting twice
+    method = "joint" if s["method"] == "mix" else s["method"]
+    return {"dir": dirpath, "method": method, "hrl": s["hrl"], "lrls": lrls, "budget": s["budget"],
             "experiment": s.get("experiment") or cfg.get("experiment") or (rel[0] if len(rel) > 1 else os.path.basename(os.path.abspath(root))),
             "seed": s.get("seed", cfg.get("seed")), "data_dir": s.get("data_dir") or cfg.get("data_dir"),
             "tok_variant": tok.get("variant"), "tok_sha": tok.get("sha256"),
@@ -74,6 +77,8 @@ def load_run(dirpath, root):
             "model": s.get("model") or cfg.get("model"), "params": s.get("params"),
             "val_bpb": s["val_bpb"], "val_bpb_se": s.get("val_bpb_se") or {}, "steps": s.get("steps"),
             "tokens_seen": s.get("tokens_seen") or {}, "val_tokens": s.get("val_tokens"), "derived": s.get("derived") or {},
+            "ood_bpb": s.get("ood_bpb") or {}, "ood_bpb_se": s.get("ood_bpb_se") or {}, "compute_key": s.get("compute_key"),
+            "lrl_epochs": s.get("lrl_epochs") if s.get("lrl_epochs") is not None else (s.get("m3") or {}).get("k"),
             "transform": s.get("transform_quality") or {}, "downstream": read("downstream.json").get("tasks", {}),
             "bpb_extra": read("bpb_extra.json")}
 
@@ -129,10 +134,14 @@ def group_runs(runs):
                     "bpb": {l: _mean_std([r["val_bpb"][l] for r in runs_]) for l in langs},
                     "se": {l: sum(r["val_bpb_se"][l] for r in runs_) / len(runs_) for l in langs
                            if all(l in r["val_bpb_se"] for r in runs_)},
+                    "ood": {l: _mean_std([r["ood_bpb"][l] for r in runs_]) for l in [r0["hrl"]] + r0["lrls"]
+                            if all(l in r.get("ood_bpb", {}) for r in runs_)},
                     "derived": r0["derived"], "transform": r0["transform"]})
         row["lrl_budget"] = r0["budget"].get(row["lrl"])
         row["steps"] = _agreed(runs_, "steps", "steps", flags)
         row["tokens"] = _agreed(runs_, "tokens_seen", "tokens trained", flags)
+        row["compute"] = _agreed(runs_, "compute_key", "compute (tokens, steps, FLOPs)", flags)
+        row["lrl_epochs"] = _agreed(runs_, "lrl_epochs", "LRL epochs", flags)
         _agreed(runs_, "val_tokens", "validation tokens", flags)
         rows.append(row)
     for r in rows:  # rows of one method and size in one experiment: name what tells them apart
@@ -158,8 +167,10 @@ def _pm(ms):
 def experiment_table(rows):
     r0, langs = rows[0], [rows[0]["hrl"]] + rows[0]["lrls"]
     extra = sorted({k for r in rows for x in r["runs"] for k in x["bpb_extra"]})
+    ood = [l for l in r0["lrls"] if any(l in r["ood"] for r in rows)]  # out-of-domain text, beside val
     head = (["method"] + [f"{l} budget" for l in langs] + ["tokens trained", "steps", "seeds"]
-            + [f"**{l} val bpb**" for l in r0["lrls"]] + [f"{r0['lrl']} eval SE", f"{r0['hrl']} val bpb"]
+            + [f"**{l} val bpb**" for l in r0["lrls"]] + [f"{l} OOD bpb" for l in ood]
+            + [f"{r0['lrl']} eval SE", f"{r0['hrl']} val bpb"]
             + [f"{k} bpb" for k in extra] + ["notes"])
     body = []
     for r in sorted(rows, key=lambda r: (r["method"], r["hrl_budget"], r["label"])):
@@ -173,6 +184,7 @@ def experiment_table(rows):
         body.append([r["label"]] + [f"{r['budget'].get(l, 0):,}" for l in langs]
                     + [tokens, "varies" if r["steps"] is None else f"{r['steps']:,}", r["seeds"]]
                     + [f"**{_pm(r['bpb'][l])}**" if l in r["bpb"] else "" for l in r0["lrls"]]
+                    + [_pm(r["ood"][l]) if l in r["ood"] else "" for l in ood]
                     + [f"{r['se'][r['lrl']]:.4f}" if r["lrl"] in r["se"] else "", _pm(r["bpb"][r["hrl"]]) if r["hrl"] in r["bpb"] else ""]
                     + ex + ["; ".join(synth + r["flags"])])
     return _table(head, body)
@@ -184,15 +196,16 @@ def fits_table(rows, n_boot):
         c = sorted((r for r in rows if r["label"] == m), key=lambda r: r["hrl_budget"])
         if len({r["hrl_budget"] for r in c}) != len(c) or len(c) < 2:
             continue  # one size only, or points no key field tells apart: no single curve
-        lang = c[0]["lrl"]
-        f = claims.fit_scaling(claims.points(c, lang), n_boot)
-        s = claims.spread(c, lang)
+        f = claims.fit_scaling(claims.points(c, c[0]["lrl"]), n_boot)
         if f["status"] != "fitted":
-            body.append([m, len(c), f["status"], "", "", "", claims.fmt_spread(s), ""])
+            body.append([m, len(c), f["status"], "", "", "", "", ""])
             continue
-        ci = f"[{f['ci'][0]:.3f}, {f['ci'][1]:.3f}] ({f['how']})" if f["ci"] else f["how"]
-        body.append([m, len(c), f"{f['alpha']:.3f}", ci, f"{f['E']:.4f}", f"{f['drop']:.4f}", claims.fmt_spread(s), "yes" if claims.scales(f, s) else "no"])
-    return _table(["method", "HRL sizes", "alpha", "alpha 95% CI", "E (bpb)", "fitted drop", "seed spread", "scales"], body) if body else ""
+        ci = f"[{f['ci'][0]:.3f}, {f['ci'][1]:.3f}]" if f["ci"] else "n/a"
+        body.append([m, len(c), f"{f['alpha']:.3f}", ci, f"{f['E']:.4f}", f"{f['drop']:.4f}",
+                     "n/a" if f["gof_p"] is None else f"{f['gof_p']:.2g}", f["shape"]])
+    head = ["method", "HRL sizes", "alpha", "alpha bootstrap 95% (not used for verdicts)", "E (bpb)", "fitted drop",
+            "lack-of-fit p", "shape"]
+    return _table(head, body) if body else ""
 
 
 def accuracy_table(rows):
@@ -222,14 +235,22 @@ def definitions(n_boot):
         "- A row is one experiment point: experiment, method, data dir and tokenizer, every language's budget, "
         "the plan (plan_sha256), world size and model. Only the seed varies inside it; ± is the std over distinct "
         "seeds; a seed found twice is counted once and flagged; eval SE is the evaluation's own standard error.",
-        "- Spread of a comparison: the largest seed std among the rows compared. A difference inside it is "
-        f"'{claims.NOISE}'; with no row of two seeds it is '{claims.ONE}'.",
+        "- Comparison: a paired t-test over the seeds both rows share (the same seeds train every method), "
+        "shown as mean difference ± its standard error, raw p and Holm p. Holm corrects the p-values of the "
+        f"comparisons one claim makes (family-wise error {claims.ALPHA:g}). 'supported' / 'not supported' need "
+        f"{claims.SEEDS_MIN}+ common seeds and Holm p < {claims.ALPHA:g}; fewer seeds: '{claims.few('N')}'; "
+        f"else '{claims.NOISE} (p=...)'. Verdicts read val bpb; OOD (a Chinese text from another source) is "
+        "tested beside it and marked where it disagrees.",
         f"- Fit: L(D) = E + A·D^-alpha of the LRL bpb against HRL tokens D (scipy curve_fit, E, A >= 0, "
-        f"0 <= alpha <= {claims.ALPHA_MAX:g}), 3+ sizes; alpha's 95% interval by {n_boot} bootstrap resamples "
-        f"(RNG seed {claims.RNG_SEED}). Scales = interval above {claims.ALPHA_MIN:g} and fitted drop over the range > spread.",
+        f"0 <= alpha <= {claims.ALPHA_MAX:g}), only with {claims.SIZES_MIN}+ sizes (3 parameters pass through 3 points). "
+        f"A lack-of-fit F-test (means' residuals vs pooled seed variance) below p={claims.GOF_P:g} rejects the law; "
+        f"alpha at {claims.ALPHA_MAX:g} is '{claims.STEP}', at or below {claims.ALPHA_MIN:g} flat. Claim (b) also needs the "
+        f"largest size significantly below the smallest. alpha's interval ({n_boot} bootstrap resamples, RNG seed "
+        f"{claims.RNG_SEED}) is shown only: it under-covers at these sizes.",
         f"- Claim (a) needs a translator of chrF >= {claims.CHRF_MIN:g}; below it: '{claims.UNTESTABLE}'.",
-        "- Compute matching: lrl_only at an HRL budget trains as many tokens and steps as the bilingual runs there; "
-        "a baseline more than 1% of steps from ScaleX's is not compute-matched and leaves claim (c) inconclusive.",
+        f"- Compute matching: same model, params, data and tokenizer, and total tokens (and FLOPs where both are "
+        f"recorded) within {claims.MATCH:.0%}; otherwise the part is '{claims.NOTRUN} (no compute-matched ...)'. The best "
+        "LRL-only is the lrl_only / lrl_only_epochs row of lowest LRL bpb: not compute-matched by design.",
     ])
 
 
@@ -245,11 +266,16 @@ def report(root, out_md=None, n_boot=claims.BOOTSTRAP):
     out_dir = os.path.dirname(out_md)
     parts, pngs = [f"# Report: {root}", ""], []
     cl = [f(rows, n_boot) for f in claims.CLAIMS]
-    parts += ["## Claims", "", _table(["claim", "numbers", "verdict"], [[c["claim"], c["numbers"], f"**{c['verdict']}**"] for c in cl]), ""]
+    verdict = lambda c: f"**{c['verdict']}**" + "".join(f"; {k}: {v}" for k, v in c.get("parts", {}).items())
+    parts += ["## Claims", "", _table(["claim", "numbers", "verdict"], [[c["claim"], c["numbers"], verdict(c)] for c in cl]), ""]
     main = [r for m in sorted({r["method"] for r in rows}) for r in claims.curve(rows, (m,))]
     if main:
         pngs.append(plot_rows(main, rows, os.path.join(out_dir, "report.png"), "main curves (ablations left out)"))
         parts += ["![main curves](report.png)", ""]
+    lc = plot_curves(rows, os.path.join(out_dir, "report-curves.png"))
+    if lc:
+        pngs.append(lc)
+        parts += ["Learning curves (the method: stage 1 HRL only, then the mix):", "", "![learning curves](report-curves.png)", ""]
     for exp in sorted({r["experiment"] for r in rows}):
         er = [r for r in rows if r["experiment"] == exp]
         name = "report-" + "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in exp) + ".png"
@@ -304,12 +330,69 @@ def plot_rows(rows, all_rows, path, title):
                 continue  # a run that never trained the HRL has no HRL cost to show
             ax.errorbar([r["hrl_budget"] for r in rs], [r["bpb"][lang][0] for r in rs], yerr=[r["bpb"][lang][1] or 0 for r in rs],
                         marker="o", capsize=3, color=color(method), ls=styles[label[len(method):]], label=label)
+        best = claims.best_lrl_only(claims.unique(all_rows), r0) if lang == r0["lrl"] else None
+        if best:  # the best any LRL-only run reaches: a level, not a curve over HRL tokens
+            ax.axhline(claims.bpb(best), color=color("lrl_only_epochs"), ls="--", lw=1,
+                       label=f"best LRL-only ({claims.fmt_epochs(best)})")
         ax.set(xscale="log", xlabel=f"{r0['hrl']} (high-resource) tokens",
                ylabel=f"{lang} val bits/byte" + (" (what the HRL side pays)" if lang == r0["hrl"] else ""))
         ax.grid(alpha=0.3)
     handles = {l: h for ax in axes[0] for h, l in zip(*ax.get_legend_handles_labels())}
     fig.legend(list(handles.values()), list(handles), loc="outside right upper", fontsize=8)  # outside: never covers data
     fig.suptitle(f"{title}: mean ± seed std")
+    return _save(fig, path)
+
+
+def _curve_of(row, lang):
+    """(tokens seen, val bpb) averaged over the row's seeds, from each run's metrics.jsonl;
+    tokens from the record's tokens_seen, else step x the plan's tokens_per_step. Also the
+    first run's plan (for the stage boundary)."""
+    at, plan = {}, None
+    for x in row["runs"]:
+        mpath, cpath = os.path.join(x["dir"], "metrics.jsonl"), os.path.join(x["dir"], "config.json")
+        if not os.path.isfile(mpath):
+            continue
+        p = read_json(cpath, _FIX).get("plan") if os.path.isfile(cpath) else None
+        plan = plan or p
+        for r in _read_metrics(mpath):
+            if lang not in (r.get("val_bpb") or {}):
+                continue
+            t = sum(r["tokens_seen"].values()) if isinstance(r.get("tokens_seen"), dict) else (
+                r["step"] * p["tokens_per_step"] if p and "tokens_per_step" in p else None)
+            if t is not None:
+                at.setdefault(t, []).append(r["val_bpb"][lang])
+    return sorted((t, sum(v) / len(v)) for t, v in at.items()), plan
+
+
+def plot_curves(rows, path):
+    """ROOT/report-curves.png: LRL val bpb against tokens seen for scalex, joint and lrl_only at
+    the largest HRL size that has all three, mean over seeds; scalex's stage boundary marked.
+    None when no such size or no metrics log."""
+    rows = claims.unique(rows)
+    for sx in reversed(claims.curve(rows, ("scalex",))):
+        trio = [sx, claims.partner(rows, sx, claims.MIX), claims.partner(rows, sx, ("lrl_only",))]
+        if all(trio):
+            break
+    else:
+        return None
+    lang, plt = sx["lrl"], _plt()
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=110, layout="constrained")
+    drawn = False
+    for r in trio:
+        pts, plan = _curve_of(r, lang)
+        if pts:
+            ax.plot(*zip(*pts), "o-", ms=3, color=color(r["method"]), label=f"{r['label']} ({r['seeds']} seeds)")
+            drawn = True
+        if r is sx and plan and len(plan.get("stages", [])) > 1 and "tokens_per_step" in plan:
+            ax.axvline(plan["stages"][1]["start_step"] * plan["tokens_per_step"], color="grey", ls=":", lw=1,
+                       label=f"scalex stage 2 ({plan['stages'][1].get('name', '')}) starts")
+    if not drawn:
+        plt.close(fig)
+        return None
+    ax.set(xlabel="tokens seen (all languages)", ylabel=f"{lang} val bits/byte")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(f"learning curves at {claims.fmt_tokens(sx['hrl_budget'])} {sx['hrl']} tokens: mean over seeds")
     return _save(fig, path)
 
 
