@@ -11,7 +11,7 @@ Each has a plain torch reference and a fused Triton version beside it:
   four of its matmuls have its keys as rows (enough rows for Hopper's wgmma);
 - linear + cross-entropy: rows in chunks sized by a memory budget, so the N x V logits never
   exist at once; a Triton kernel turns each chunk's logits into losses and, in place, into
-  their gradient; dW accumulates in fp32.
+  their gradient; dW accumulates in the weight's dtype, one chunk of logits alive at a time.
 
 Both are torch.library custom ops with fake (shape-only) implementations and autograd, so
 torch.compile(model, fullgraph=True) traces through them without a graph break.
@@ -78,9 +78,9 @@ ATTN_CONFIGS = {
     "fwd": {64: [(128, 64, 4, 3), (128, 128, 8, 3), (64, 64, 4, 3)],
             128: [(128, 64, 8, 2), (128, 64, 8, 3), (64, 64, 4, 3)]},
     "dkdv": {64: [(32, 128, 8, 2), (64, 128, 8, 2), (32, 64, 4, 2)],
-             128: [(16, 128, 8, 2), (32, 64, 8, 1)]},
+             128: [(32, 128, 8, 2), (16, 128, 8, 2), (32, 64, 8, 1)]},
     "dq": {64: [(128, 32, 8, 2), (64, 64, 4, 2), (128, 64, 8, 2)],
-           128: [(64, 16, 4, 2), (64, 32, 8, 2)]},
+           128: [(128, 32, 8, 2), (128, 64, 8, 2), (64, 32, 8, 2)]},
 }
 DELTA_BLOCK = 64  # rows per program of the small delta kernel (default warps and stages)
 INTERPRET_CONFIG = (16, 16, 1, 1)
@@ -92,6 +92,12 @@ def attn_candidates(kernel, D):
         return [INTERPRET_CONFIG]
     table = ATTN_CONFIGS[kernel]
     return table[D] if D in table else [(64, 64, 4, 2) if kernel != "dkdv" else (32, 64, 4, 2)]
+
+
+def tune_key(B, H, T, D):
+    """What the fastest config depends on: the length, the head dim, and how many (batch, head)
+    programs fill the card's SMs (a power-of-two bucket of B x H)."""
+    return T, D, 1 << max(0, B * H - 1).bit_length()
 
 
 def _launch(kernel, key, D, launch):
@@ -301,8 +307,7 @@ def _last_dim_contiguous(*xs):
     return [x if x.stride(-1) == 1 else x.contiguous() for x in xs]
 
 
-@torch.library.custom_op("scalex::flash_attn_fwd", mutates_args=())
-def _flash_attn_fwd(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def flash_attn_fwd(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Output (B, H, T, D) and the base-2 log-sum-exp of each row (B, H, T) in fp32."""
     B, H, T, D = q.shape
     Hkv = k.shape[1]
@@ -320,8 +325,11 @@ def _flash_attn_fwd(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> tuple[
         _flash_fwd[(triton.cdiv(T, BM), B * H)](
             q, k, v, o, lse, *q.stride()[:3], *k.stride()[:3], *o.stride()[:3], T, H, H // Hkv,
             LOG2E / math.sqrt(D), D=D, BLOCK_M=BM, BLOCK_N=BN, UPCAST=INTERPRET, num_warps=warps, num_stages=stages)
-    _launch("fwd", (T, D), D, launch)
+    _launch("fwd", tune_key(B, H, T, D), D, launch)
     return o, lse
+
+
+_flash_attn_fwd = torch.library.custom_op("scalex::flash_attn_fwd", flash_attn_fwd, mutates_args=())
 
 
 @_flash_attn_fwd.register_fake
@@ -329,8 +337,7 @@ def _(q, k, v):
     return q.new_empty(q.shape), q.new_empty(q.shape[:3], dtype=torch.float32)
 
 
-@torch.library.custom_op("scalex::flash_attn_bwd", mutates_args=())
-def _flash_attn_bwd(do: torch.Tensor, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, o: torch.Tensor,
+def flash_attn_bwd(do: torch.Tensor, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, o: torch.Tensor,
                     lse: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     B, H, T, D = q.shape
     Hkv = k.shape[1]
@@ -356,9 +363,12 @@ def _flash_attn_bwd(do: torch.Tensor, q: torch.Tensor, k: torch.Tensor, v: torch
         _flash_bwd_dq[(triton.cdiv(T, BM), B * H)](
             q, k, v, do, lse, delta, dq, *strides, T, H, H // Hkv, sm_scale * LOG2E, sm_scale,
             D=D, BLOCK_M=BM, BLOCK_N=BN, UPCAST=INTERPRET, num_warps=warps, num_stages=stages)
-    _launch("dkdv", (T, D), D, launch_dkdv)
-    _launch("dq", (T, D), D, launch_dq)
+    _launch("dkdv", tune_key(B, H, T, D), D, launch_dkdv)
+    _launch("dq", tune_key(B, H, T, D), D, launch_dq)
     return dq, dk, dv
+
+
+_flash_attn_bwd = torch.library.custom_op("scalex::flash_attn_bwd", flash_attn_bwd, mutates_args=())
 
 
 @_flash_attn_bwd.register_fake
@@ -436,10 +446,11 @@ if triton is not None:
 CE_BLOCK_V, CE_WARPS = 1024, 8  # the GPU launch of _ce_rows (the compile test uses them too)
 
 
-def ce_chunk_rows(N, V, itemsize):
-    """Rows per chunk: as many as fit CE_CHUNK_BYTES of logits, a power of two (at least 16)."""
-    fit = max(16, CE_CHUNK_BYTES // max(1, V * itemsize))
-    return min(N, 1 << (fit.bit_length() - 1)) if N else 1
+def ce_chunk_rows(N, C, V, itemsize):
+    """Rows per chunk: a multiple of 64 (whole wgmma tiles) with a chunk's logits at most half
+    of dW's bytes (rows <= C/2) and CE_CHUNK_BYTES; at least 16, never past N."""
+    fit = min(C // 2, CE_CHUNK_BYTES // max(1, V * itemsize))
+    return max(1, min(N, max(16, fit - fit % 64 if fit >= 64 else fit)))
 
 
 def _ce_launch(logits, targets, loss, lse, ignore_index, write_grad):
@@ -449,16 +460,28 @@ def _ce_launch(logits, targets, loss, lse, ignore_index, write_grad):
                                  BLOCK_V=block, WRITE_GRAD=write_grad, num_warps=CE_WARPS if not INTERPRET else 1)
 
 
+def _addmm_into(dw, a, b):
+    """dw += a @ b in one matmul that accumulates in dw's dtype: bf16 products of an fp32 master
+    weight go through out_dtype on CUDA (no bf16 V x C temporary); CPU has no such kernel."""
+    if a.dtype == dw.dtype:
+        dw.addmm_(a, b)
+    elif dw.is_cuda:
+        torch.addmm(dw, a, b, out_dtype=dw.dtype, out=dw)
+    else:
+        dw.addmm_(a.to(dw.dtype), b.to(dw.dtype))
+
+
 @torch.library.custom_op("scalex::linear_ce_fwd", mutates_args=())
 def _linear_ce_fwd(h: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor, ignore_index: int,
                    need_grad: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Per chunk of rows: logits = h W^T (one matmul), the Triton kernel turns them into losses
-    and, in place, into d loss / d logits, and two more matmuls give that chunk's dh and its
-    share of dW: the three matmuls of an unfused forward + backward, with O(chunk x V) extra
-    memory instead of O(N x V). Returns loss, lse (fp32, N) and the gradients of sum(loss):
-    dh (N, C) in h's dtype, dW (V, C) in fp32 (summed over chunks without rounding to bf16);
-    both empty without need_grad. The weight may be fp32 (autocast's master copy): the
-    matmuls run in h's dtype."""
+    and, in place, into d loss / d logits, and two more matmuls give that chunk's dh and add
+    its share into dW: the three matmuls of an unfused forward + backward, with one chunk of
+    logits alive at a time instead of N x V. Returns loss, lse (fp32, N) and the gradients of
+    sum(loss): dh (N, C) in h's dtype, dW (V, C) in the weight's dtype (fp32 for autocast's
+    master copy; for a bf16 weight, as Liger-Kernel does, the running sum is rounded once per
+    chunk: an fp32 V x C buffer alone would be twice Liger's whole dW). Both empty without
+    need_grad."""
     N, C = h.shape
     V = weight.shape[0]
     assert weight.shape[1] == C, (h.shape, weight.shape)
@@ -466,8 +489,8 @@ def _linear_ce_fwd(h: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor,
     loss = _empty((N,), torch.float32, h.device)
     lse = _empty((N,), torch.float32, h.device)
     dh = torch.empty((N, C) if need_grad else (0,), dtype=h.dtype, device=h.device)
-    dw = torch.zeros((V, C) if need_grad else (0,), dtype=torch.float32, device=h.device)
-    rows = ce_chunk_rows(N, V, h.element_size())
+    dw = torch.zeros((V, C) if need_grad else (0,), dtype=weight.dtype, device=h.device)
+    rows = ce_chunk_rows(N, C, V, h.element_size())
     targets = targets.contiguous()
     for r0 in range(0, N, rows):
         hc = h[r0:r0 + rows]
@@ -475,9 +498,8 @@ def _linear_ce_fwd(h: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor,
         _ce_launch(logits, targets[r0:r0 + rows], loss[r0:r0 + rows], lse[r0:r0 + rows], ignore_index, need_grad)
         if need_grad:
             torch.mm(logits, w, out=dh[r0:r0 + rows])
-            # fp32 inputs add in place; bf16 ones give one bf16 product per chunk (rounded once,
-            # like a single matmul) and the sum over chunks is kept in fp32
-            dw.addmm_(logits.t(), hc) if hc.dtype == torch.float32 else dw.add_(logits.t() @ hc)
+            _addmm_into(dw, logits.t(), hc)
+        del logits  # freed before the next chunk's is allocated: one chunk alive, not two
     return loss, lse, dh, dw
 
 
@@ -486,23 +508,32 @@ def _(h, weight, targets, ignore_index, need_grad):
     N, C = h.shape
     f32 = torch.float32
     return (h.new_empty((N,), dtype=f32), h.new_empty((N,), dtype=f32), h.new_empty((N, C) if need_grad else (0,)),
-            h.new_empty((weight.shape[0], C) if need_grad else (0,), dtype=f32))
+            weight.new_empty(weight.shape if need_grad else (0,)))
 
 
-@torch.library.custom_op("scalex::linear_ce_bwd_weight", mutates_args=())
-def _linear_ce_bwd_weight(g: torch.Tensor, h: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor,
-                          lse: torch.Tensor, dw: torch.Tensor, ignore_index: int) -> torch.Tensor:
-    """dW for upstream gradient g: g[0] * dW of the sum when g is uniform. No host sync on a
-    GPU (a device assert guards the assumption); on CPU a non-uniform g is recomputed exactly."""
+@torch.library.custom_op("scalex::linear_ce_scale_grads", mutates_args=("dh", "dw"))
+def _linear_ce_scale_grads(g: torch.Tensor, h: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor,
+                           lse: torch.Tensor, dh: torch.Tensor, dw: torch.Tensor, ignore_index: int) -> None:
+    """Turns the saved gradients of sum(loss) into those for upstream gradient g, in place (no
+    second V x C buffer). dW scales by g[0] when g is uniform (a mean or a sum: what training
+    uses); on a GPU a device assert guards that, without a host sync; on CPU a non-uniform g
+    recomputes dW exactly."""
+    dh.mul_(g[:, None])
     c = g[0]
     if g.is_cuda:
         torch._assert_async((g == c).all(), "linear_cross_entropy: a per-token upstream gradient needs kernels='torch'")
-        return (dw * c).to(weight.dtype)
-    if bool((g == c).all()):
-        return (dw * c).to(weight.dtype)
-    out = torch.zeros(weight.shape, dtype=torch.float32, device=h.device)
+    elif not bool((g == c).all()):
+        dw.copy_(_ce_grads_exact(g, h, weight, targets, lse, ignore_index)[1])
+        return
+    dw.mul_(c)
+
+
+def _ce_grads_exact(g, h, weight, targets, lse, ignore_index):
+    """dh, dW for any upstream gradient g, recomputing each chunk's logits from lse."""
+    dh = torch.empty(h.shape, dtype=h.dtype, device=h.device)
+    dw = torch.zeros(weight.shape, dtype=torch.float32, device=h.device)
     w = weight.to(h.dtype)
-    rows = ce_chunk_rows(len(h), weight.shape[0], h.element_size())
+    rows = ce_chunk_rows(len(h), h.shape[1], weight.shape[0], h.element_size())
     for r0 in range(0, len(h), rows):
         hc = h[r0:r0 + rows]
         dlogits = ((hc @ w.t()).float() - lse[r0:r0 + rows, None]).exp_()
@@ -510,29 +541,43 @@ def _linear_ce_bwd_weight(g: torch.Tensor, h: torch.Tensor, weight: torch.Tensor
         ok = t != ignore_index
         dlogits[torch.arange(len(t), device=h.device)[ok], t[ok]] -= 1.0
         dlogits[~ok] = 0.0
-        out.addmm_((dlogits * g[r0:r0 + rows, None].float()).t(), hc.float())
-    return out.to(weight.dtype)
+        dlogits *= g[r0:r0 + rows, None].float()
+        dh[r0:r0 + rows] = (dlogits @ w.float()).to(h.dtype)
+        dw.addmm_(dlogits.t(), hc.float())
+    return dh, dw.to(weight.dtype)
 
 
-@_linear_ce_bwd_weight.register_fake
-def _(g, h, weight, targets, lse, dw, ignore_index):
-    return weight.new_empty(weight.shape)
+@torch.library.custom_op("scalex::linear_ce_bwd", mutates_args=())
+def _linear_ce_bwd(g: torch.Tensor, h: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor,
+                   lse: torch.Tensor, ignore_index: int) -> tuple[torch.Tensor, torch.Tensor]:
+    return _ce_grads_exact(g, h, weight, targets, lse, ignore_index)
+
+
+@_linear_ce_bwd.register_fake
+def _(g, h, weight, targets, lse, ignore_index):
+    return h.new_empty(h.shape), weight.new_empty(weight.shape)
 
 
 def _ce_setup(ctx, inputs, output):
     h, weight, targets, ignore_index, need_grad = inputs
     loss, lse, dh, dw = output
     ctx.ignore_index = ignore_index
-    ctx.save_for_backward(h, weight, targets, lse, dh, dw)
+    ctx.save_for_backward(h, weight, targets, lse)
+    ctx.grads = (dh, dw)  # not saved tensors: the first backward scales them in place
     ctx.mark_non_differentiable(lse, dh, dw)
 
 
 def _ce_backward(ctx, g, _glse, _gdh, _gdw):
-    h, weight, targets, lse, dh, dw = ctx.saved_tensors
-    # new tensors, never the saved ones scaled in place: a second backward (retain_graph) works
-    dh_out = (dh.float() * g.float()[:, None]).to(h.dtype)
-    dw_out = torch.ops.scalex.linear_ce_bwd_weight(g.float(), h, weight, targets, lse, dw, ctx.ignore_index)
-    return dh_out, dw_out, None, None, None
+    h, weight, targets, lse = ctx.saved_tensors
+    g = g.float()
+    if ctx.grads is None:  # a second backward (retain_graph): the saved gradients were handed out
+        dh, dw = torch.ops.scalex.linear_ce_bwd(g, h, weight, targets, lse, ctx.ignore_index)
+        return dh, dw, None, None, None
+    # the first backward hands out the saved gradients themselves, scaled in place, and drops
+    # its own reference: autograd's accumulation takes them over, so the peak holds one dW
+    (dh, dw), ctx.grads = ctx.grads, None
+    torch.ops.scalex.linear_ce_scale_grads(g, h, weight, targets, lse, dh, dw, ctx.ignore_index)
+    return dh, dw, None, None, None
 
 
 torch.library.register_autograd("scalex::linear_ce_fwd", _ce_backward, setup_context=_ce_setup)

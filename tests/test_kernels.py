@@ -101,8 +101,8 @@ CE_SHAPES = [(37, 16, 101), (64, 32, 300), (5, 8, 1000), (1, 16, 17)]  # V never
 @pytest.mark.parametrize("upstream", ["mean", "per_token"])
 @pytest.mark.parametrize("chunk_rows", [8, None], ids=["chunks_of_8", "one_chunk"])
 def test_fused_linear_cross_entropy_matches_float64(triton_backend, monkeypatch, N, C, V, upstream, chunk_rows):
-    if chunk_rows:  # a budget of 8 rows of logits: several chunks, a short last one
-        monkeypatch.setattr(kernels, "CE_CHUNK_BYTES", chunk_rows * V * 4)
+    # chunks of 8 rows: several, a short last one; or all N rows in one chunk
+    monkeypatch.setattr(kernels, "ce_chunk_rows", lambda N, C, V, itemsize: min(N, chunk_rows or N))
     h = torch.randn(N, C, requires_grad=True)
     w = torch.randn(V, C, requires_grad=True)
     t = torch.randint(0, V, (N,))
@@ -179,8 +179,8 @@ def test_backend_switch():
 
 def test_ce_chunks_are_sized_by_a_memory_budget():
     """Thousands of rows per chunk at a 50k vocabulary in bf16, fewer as V grows, never past N."""
-    assert kernels.ce_chunk_rows(16384, 50304, 2) == 2048 and kernels.ce_chunk_rows(16384, 200064, 2) == 512
-    assert kernels.ce_chunk_rows(100, 50304, 2) == 100 and kernels.ce_chunk_rows(10**6, 10**9, 4) == 16
+    assert kernels.ce_chunk_rows(16384, 768, 50304, 2) == 384 and kernels.ce_chunk_rows(16384, 2048, 200064, 2) == 640
+    assert kernels.ce_chunk_rows(100, 768, 50304, 2) == 100 and kernels.ce_chunk_rows(10**6, 768, 10**9, 4) == 16
 
 
 @needs_triton
@@ -244,21 +244,32 @@ def _hopper_toolchain():
 
 
 @pytest.mark.skipif(not _hopper_toolchain(), reason="needs triton with its NVIDIA backend (ptxas)")
-def test_every_launch_compiles_for_hopper_without_spills(tmp_path):
-    """Every kernel at every launch config a GPU can use (bf16, head dims 64 and 128) compiles
-    for sm_90a with no register spill, and every attention matmul is a wgmma (none falls back
-    to mma.sync). No GPU needed: triton.compile for a target + the wheel's ptxas."""
+@pytest.mark.parametrize("triton_path", ["pinned", os.environ.get("HOPPER_OTHER_TRITON")], ids=["pinned", "other"])
+def test_every_launch_compiles_for_hopper_without_spills(tmp_path, triton_path):
+    """Every launch the kernels make at the benchmark shapes (bf16, head dims 64 and 128, every
+    autotune candidate), specialised as at run time, compiles for sm_90a with no register
+    spill, and every attention matmul is a wgmma (none falls back to mma.sync). No GPU needed:
+    triton.compile for a target + the wheel's ptxas. HOPPER_OTHER_TRITON=DIR (a folder holding
+    another triton package, e.g. the GPU machine's version) runs the same check under it."""
     import json
     import subprocess
     import sys
     from conftest import ROOT
+    if triton_path is None:
+        pytest.skip("HOPPER_OTHER_TRITON not set")
     env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}  # compiled, not interpreted
+    if triton_path != "pinned":
+        env["PYTHONPATH"] = os.pathsep.join([triton_path, env.get("PYTHONPATH", "")])
     r = subprocess.run([sys.executable, os.path.join(ROOT, "bench.py"), "hopper", f"--out={tmp_path}"], cwd=ROOT, env=env,
                        capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr[-3000:]
     rows = json.loads((tmp_path / "bench-hopper.json").read_text())["rows"]
     kinds = {(row["kernel"], row["config"].split()[0]) for row in rows}
     assert kinds >= {(f"attn_{k}", f"D={d}") for k in ("fwd", "dkdv", "dq", "delta") for d in (64, 128)} | {("ce_rows", "BLOCK_V=1024")}
+    configs = {row["config"] for row in rows}
+    for kernel in ("fwd", "dkdv", "dq"):  # every autotune candidate, with the REP=1 a launch passes
+        for BM, BN, w, s in kernels.ATTN_CONFIGS[kernel][128]:
+            assert f"D=128 BLOCK_M={BM} BLOCK_N={BN} warps={w} stages={s} (REP=1)" in configs, (kernel, BM, BN)
     for row in rows:
         assert row["spill_bytes"] == 0 and row["registers"] <= 255, row
         if row["kernel"] in ("attn_fwd", "attn_dkdv", "attn_dq"):
