@@ -1,10 +1,10 @@
-# scalex: every experiment is a config file plus a target here.
+# scalex: every experiment is a recipe sweep plus a target here.
 #   make quickstart   venv + data + the small comparison on CPU + report   (README: time)
 #   make test         the test suite on CPU
-#   make EXPERIMENT SCALE=quickstart|smoke|mini|paper [SEEDS="1 2"] [DRY=1]   (README: experiments)
-#   make mini         data + the mini sweep + report on one GPU (~10 min, an estimate)
+#   make EXPERIMENT SCALE=quickstart|smoke|mini|paper [SEEDS="1 2"] [DRY=1]   (docs/experiments.md)
+#   make mini         data + the mini sweep + report on one GPU (docs/scales.md)
 # DATA=dir reads dir/en.* and dir/zh.* instead of streaming from the Hugging Face Hub; it
-# defaults to ../shared/corpora when that folder exists (an offline copy some machines have).
+# defaults to ../shared/corpora when that folder exists (an offline copy of such text).
 PY      ?= .venv/bin/python
 # PY=python3 (a machine whose python already has the packages, e.g. the GPU machine): no venv
 VENV    := $(if $(filter .venv/bin/python,$(PY)),venv,)
@@ -13,19 +13,18 @@ LOCAL   := $(if $(DATA),--local_dir=$(DATA),)
 SEEDS   ?=
 SCALE   ?= quickstart
 JOBS    ?= 1
-EXPERIMENTS := lrl-only mix translate codeswitch order proportion scalex ablate-lr ablate-tokens multilingual
+EXPERIMENTS := lrl-only mix translate codeswitch order proportion scalex ablate-lr ablate-tokens multilingual lrl-epochs
 SWEEP   = $(LOCAL) $(if $(SEEDS),--seeds="$(SEEDS)") --jobs=$(JOBS) $(if $(DRY),--dry_run)
-QS_HRL  ?= 200000 800000
-QS_METHODS := lrl_only joint scalex
-# Sizes and seeds are whole numbers: a typo stops make at once, in one line (exit 2).
-$(foreach v,QS_HRL SEEDS,$(if $(shell echo '$($(v))' | grep -E '[^0-9 ]'),$(error $(v): give whole numbers separated by spaces, e.g. $(v)="1 2"; got "$($(v))")))
-ALL_METHODS := lrl_only joint scalex seq_hrl_lrl seq_lrl_hrl prop50
+# Seeds are whole numbers: a typo stops make at once, in one line (exit 2).
+$(foreach v,SEEDS,$(if $(shell echo '$($(v))' | grep -E '[^0-9 ]'),$(error $(v): give whole numbers separated by spaces, e.g. $(v)="1 2"; got "$($(v))")))
+# The quickstart's recipes: the three methods and the best-LRL-only sweep (lrl_only_epochs).
+QS_RECIPES := lrl_only,lrl_only_epochs,joint,scalex
 
 # bench runs where a GPU is; there the system python3 already has torch and triton.
 BENCH_PY ?= $(if $(wildcard .venv/installed),$(PY),python3)
 
-.PHONY: transform disjoint venv data quickstart quickstart-all smoke test report dry-run bench bench-data clean-venv \
-	experiments $(EXPERIMENTS) mini mini-pack mini-device results
+.PHONY: transform disjoint venv data quickstart smoke test report dry-run bench bench-data clean-venv \
+	experiments $(EXPERIMENTS) mini mini-translate mini-pack mini-device results
 .DEFAULT_GOAL := help
 
 # This help: the header above, then every target with the first line of the comment over it.
@@ -33,7 +32,7 @@ help:
 	@awk '!/^#/ {exit} {sub(/^# ?/, ""); print}' Makefile
 	@echo; echo "targets:"
 	@awk '/^#/ {if (c == "") c = substr($$0, 3); next} /^[a-z][a-zA-Z%-]*:/ {split($$0, t, ":"); if (c == "") print "  " t[1]; else printf "  %-15s %s\n", t[1], c} {c = ""}' Makefile
-	@echo "experiments (SCALE=, SEEDS=, DRY=1, JOBS=): $(EXPERIMENTS) experiments mini mini-pack mini-device"
+	@echo "experiments (SCALE=, SEEDS=, DRY=1, JOBS=): $(EXPERIMENTS) experiments mini mini-translate mini-pack mini-device"
 
 venv: .venv/installed
 .venv/installed: requirements.txt
@@ -44,20 +43,11 @@ venv: .venv/installed
 data: $(VENV)
 	$(PY) data.py prepare config/quickstart/data.py $(LOCAL)
 
-# $(call runs,SCALE,METHODS,OUT): every method of config/SCALE at every QS_HRL size and seed,
-# as runs/OUT/METHOD-enSIZE-sSEED. --resume makes a re-run skip finished runs and continue
-# killed ones.
-runs = @for h in $(QS_HRL); do for m in $(2); do for s in $(or $(SEEDS),1337); do \
-	  $(PY) train.py config/$(1)/common.py --method=$$m --budget.en=$$h --seed=$$s \
-	    --run_name=$(3)/$$m-en$$h-s$$s --resume || exit 1; done; done; done
-
-qs-%: data
-	$(call runs,quickstart,$*,quickstart)
-
-quickstart: $(addprefix qs-,$(QS_METHODS))
-	$(PY) eval.py report runs/quickstart
-
-quickstart-all: $(addprefix qs-,$(ALL_METHODS))
+# The quickstart: lrl_only, joint and scalex at the four English sizes of
+# config/quickstart/sweep.py and the best-LRL-only sweep, one seed (SEEDS="1337 1338 1339" for
+# three), as part of the quickstart suite (make experiments runs the rest); then the report.
+quickstart: $(VENV)
+	$(PY) sweep.py quickstart lrl-only mix scalex $(LOCAL) --seeds="$(or $(SEEDS),1337)" --only=$(QS_RECIPES)
 	$(PY) eval.py report runs/quickstart
 
 # The shared-token ablation and the data-transformation baselines at the quickstart sizes
@@ -75,34 +65,33 @@ $(EXPERIMENTS): $(VENV)
 experiments: $(VENV)
 	$(PY) sweep.py $(SCALE) all $(SWEEP)
 
-# The mini reproduction (issue 11), sized for ONE call of <= 10 min on one H200, most important
-# runs first: seed 1337 of lrl-only, mix, scalex (4x 8x 24x), order and ablate-lr at 8x,
-# translate at 4x and 8x; then seed 1338 of lrl-only, mix and scalex. JOBS=4 trains four runs
-# at once on the one GPU. Then the report.
-MINI_A = lrl-only mix scalex order ablate-lr translate
-MINI_B = lrl-only mix scalex
+# The mini reproduction on one H100/H200 (docs/scales.md): the core (lrl-only, mix, scalex at
+# seeds 1337 and 1338, so a time limit never cuts the seed spread), then order and ablate-lr
+# at one seed; JOBS=4 trains four runs at once on the one GPU. Then the report. translate needs
+# the dictionary translation of 8M English tokens first: `make mini-translate`, a call of its own.
 mini: $(VENV)
-	$(PY) sweep.py mini $(MINI_A) $(LOCAL) --seeds=1337 '--ablate=[8000000]' --jobs=$(JOBS) $(if $(DRY),--dry_run)
-	$(PY) sweep.py mini $(MINI_B) $(LOCAL) --seeds=1338 '--one=[]' --jobs=$(JOBS) $(if $(DRY),--dry_run)
+	$(PY) sweep.py mini lrl-only mix scalex $(LOCAL) --jobs=$(JOBS) $(if $(DRY),--dry_run)
+	$(PY) sweep.py mini order ablate-lr $(LOCAL) --seeds=1337 '--ablate=[8000000]' --jobs=$(JOBS) $(if $(DRY),--dry_run)
 	$(if $(DRY),,$(PY) eval.py report runs/mini)
 
-# What the GPU machine needs that a clone lacks, in the ignored folder .carry (at most 64 MiB
-# travel with the working tree): prefixes of the offline corpora and the CC-CEDICT file.
-mini-pack: $(VENV)
-	$(PY) sweep.py pack .carry --from=$(or $(DATA),../shared/corpora)
-	du -sh .carry && du -ch .carry $$(git ls-files) | tail -1
+mini-translate: $(VENV)
+	$(PY) sweep.py mini translate $(LOCAL) --seeds=1337 --jobs=$(JOBS) $(if $(DRY),--dry_run)
 
-# The one device command (README: mini reproduction): the sweep under a time limit, the report
-# either way, everything the report needs tarred into OUT (summaries, metrics, configs, logs, plots).
+# What the GPU machine needs that a clone lacks, in the ignored folder pack/ (it travels with
+# the working tree): prefixes of the offline corpora, parallel pairs and the CC-CEDICT file.
+mini-pack: $(VENV)
+	$(PY) sweep.py pack pack --from=$(or $(DATA),../shared/corpora)
+	du -sh pack && du -ch pack $$(git ls-files) | tail -1
+
+# The mini reproduction as the GPU machine runs it, where make may be missing: these are plain
+# python3 lines (docs/scales.md prints them), under time limits that fit one 10-minute command.
 OUT ?= out
-LIMIT ?= 530
-MINI_JOBS ?= 4
 mini-device:
 	mkdir -p $(OUT)
-	-timeout $(LIMIT) $(MAKE) mini PY=$(PY) DATA=.carry JOBS=$(MINI_JOBS) > $(OUT)/mini.log 2>&1
-	-$(PY) eval.py report runs/mini >> $(OUT)/mini.log 2>&1
-	tar czf $(OUT)/mini-runs.tgz --exclude='*.pt' --exclude='samples_*' runs/mini $$(ls data/mini*/manifest.json data/mini*/stats.json 2>/dev/null); \
-	  ls -la $(OUT)
+	-timeout 400 python3 sweep.py mini lrl-only mix scalex --local_dir=pack --jobs=4 > $(OUT)/mini.log 2>&1
+	-timeout 80 python3 sweep.py mini order ablate-lr --local_dir=pack --seeds=1337 '--ablate=[8000000]' --jobs=4 >> $(OUT)/mini.log 2>&1
+	-python3 eval.py report runs/mini >> $(OUT)/mini.log 2>&1
+	tar czf $(OUT)/mini-runs.tgz --exclude='*.pt' --exclude='samples_*' runs/mini $$(ls data/mini*/manifest.json 2>/dev/null)
 
 report: $(VENV)
 	$(PY) eval.py report runs/$(SCALE)
@@ -126,7 +115,7 @@ eval: $(VENV)
 	$(PY) eval.py downstream runs/$(SCALE) $(if $(TASKS),--tasks=$(TASKS),) $(if $(TEXT),--text=$(TEXT),)
 
 dry-run: $(VENV)
-	@for m in $(ALL_METHODS); do $(PY) train.py config/quickstart/common.py --method=$$m --dry_run || exit 1; echo; done
+	$(PY) sweep.py $(SCALE) all --dry_run
 
 # The whole path at the smallest size: the main comparison (lrl-only, mix, scalex sweeps at two
 # English budgets, the stage-2 ablation) and its report. CI runs it when ../shared/corpora exists.

@@ -23,12 +23,13 @@ report), 2 bad usage or no GPU for a GPU benchmark.
 import json
 import math
 import os
-import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+
+from scalex.hopper import ATTN_SHAPES, CE_SHAPES
 
 GPU_ONLY = ("all", "kernels", "step")
 NO_GPU = ("bench: no CUDA GPU here, so nothing to time; check the kernels in Triton's interpreter instead: "
@@ -81,100 +82,6 @@ def _versions():
             "torch": torch.__version__, "triton": tv, "cuda": torch.version.cuda, "python": sys.version.split()[0]}
 
 
-# ============================================================================= Hopper compile
-ATTN_SHAPES = [(16, 12, 1024, 64), (8, 16, 2048, 128), (4, 32, 4096, 128)]  # (B, H, T, D), the anchors'
-CE_SHAPES = [(16384, 768, 50304), (16384, 768, 100352), (16384, 2048, 200064)]  # (N, C, V)
-
-
-def hopper_launches(attn_shapes=ATTN_SHAPES, ce_shapes=CE_SHAPES):
-    """(kernel name, jit function, args, kwargs) of every launch the kernels make on a GPU in
-    bf16 at the benchmark shapes, every autotune candidate included: kernels.py's own launch
-    code runs on meta tensors with each jit function swapped for a recorder, so the compile
-    sees the arguments a launch really passes (strides, lengths, a REP of 1)."""
-    import torch
-
-    import kernels
-    names = {"_flash_fwd": "attn_fwd", "_flash_bwd_delta": "attn_delta", "_flash_bwd_dkdv": "attn_dkdv",
-             "_flash_bwd_dq": "attn_dq", "_ce_rows": "ce_rows"}
-    out, saved = [], {n: getattr(kernels, n) for n in (*names, "_launch")}
-
-    class Recorder:  # stands in for a jit function: kernel[grid](*args, **kwargs) records, runs nothing
-        def __init__(self, name):
-            self.name = name
-
-        def __getitem__(self, grid):
-            return lambda *a, **kw: out.append((names[self.name], saved[self.name], a, kw))
-    try:
-        for n in names:
-            setattr(kernels, n, Recorder(n))
-        kernels._launch = lambda kernel, key, D, launch: [launch(c) for c in kernels.attn_candidates(kernel, D)]
-        meta = dict(device="meta", dtype=torch.bfloat16)
-        for B, H, T, D in attn_shapes:
-            q = torch.empty(B, H, T, D, **meta)
-            o, lse = kernels.flash_attn_fwd(q, q, q)
-            kernels.flash_attn_bwd(q, q, q, q, o, torch.empty(B, H, T, device="meta"))
-        for N, C, V in ce_shapes:
-            rows, f32 = kernels.ce_chunk_rows(N, C, V, 2), dict(device="meta", dtype=torch.float32)
-            for grad in (False, True):
-                kernels._ce_launch(torch.empty(rows, V, **meta), torch.empty(rows, device="meta", dtype=torch.long),
-                                   torch.empty(rows, **f32), torch.empty(rows, **f32), -100, grad)
-    finally:
-        for n, f in saved.items():
-            setattr(kernels, n, f)
-    unique = {(n, str(hopper_spec(fn, a, kw)[:3]), kw.get("num_warps"), kw.get("num_stages")): (n, fn, a, kw) for n, fn, a, kw in out}
-    return list(unique.values())  # one compile per distinct specialisation
-
-
-def hopper_spec(fn, args, kwargs):
-    """signature, constexprs, attrs (alignment) and options, as triton's own launcher derives
-    them from these arguments, for an sm_90 target."""
-    from triton.backends.compiler import GPUTarget
-    from triton.compiler import make_backend
-    from triton.runtime.jit import create_function_from_signature
-    backend = make_backend(GPUTarget("cuda", 90, 32))
-    bound, spec, options = create_function_from_signature(fn.signature, fn.params, backend)(*args, **kwargs)
-    options, signature, constexprs, attrs = fn._pack_args(backend, kwargs, bound, spec, options)
-    return signature, constexprs, attrs, {"num_warps": kwargs.get("num_warps", 4), "num_stages": kwargs.get("num_stages", 3)}
-
-
-def hopper_compile(fn, args, kwargs):
-    """Compile one launch for sm_90 without a GPU; ptxas of the triton wheel reports registers and spills."""
-    import triton
-    from triton.backends.compiler import GPUTarget
-    from triton.compiler import ASTSource
-    signature, constexprs, attrs, options = hopper_spec(fn, args, kwargs)
-    k = triton.compile(ASTSource(fn, signature, constexprs, attrs), target=GPUTarget("cuda", 90, 32), options=options)
-    ptx = k.asm["ptx"]
-    ptxas = os.path.join(os.path.dirname(triton.__file__), "backends", "nvidia", "bin", "ptxas")
-    with tempfile.NamedTemporaryFile("w", suffix=".ptx") as f:
-        f.write(ptx)
-        f.flush()
-        r = subprocess.run([ptxas, "-v", "--gpu-name=sm_90a", f.name, "-o", os.devnull], capture_output=True, text=True)
-    if r.returncode:
-        raise RuntimeError(f"ptxas failed: {r.stderr[-500:]}")
-    return {"registers": int(re.search(r"Used (\d+) registers", r.stderr).group(1)),
-            "spill_bytes": sum(int(x) for x in re.findall(r"(\d+) bytes spill (?:stores|loads)", r.stderr)),
-            "wgmma": len(re.findall(r"wgmma\.mma_async", ptx)), "mma_sync": len(re.findall(r"\bmma\.sync", ptx))}
-
-
-def bench_hopper():
-    import triton
-    rows = []
-    for name, fn, a, kw in hopper_launches():
-        sig, consts, _, opt = hopper_spec(fn, a, kw)
-        cfg = " ".join(f"{k}={v}" for k, v in kw.items() if k not in ("UPCAST", "num_warps", "num_stages"))
-        const = " ".join(f"{n}={consts[(i,)]}" for i, n in enumerate(sig) if sig[n] == "constexpr" and n not in kw)
-        rows.append({"kernel": name, "config": f"{cfg} warps={opt['num_warps']} stages={opt['num_stages']}"
-                     + (f" ({const})" if const else ""), **hopper_compile(fn, a, kw)})
-    lines = [f"Hopper (sm_90a) compile, triton {triton.__version__}: every launch at the benchmark shapes, "
-             "as specialised at run time (alignment, constants), bf16",
-             f"{'kernel':<12}{'config':<60}{'regs':>5}{'spill B':>8}{'wgmma':>7}{'mma.sync':>9}"]
-    lines += [f"{r['kernel']:<12}{r['config']:<60}{r['registers']:>5}{r['spill_bytes']:>8}{r['wgmma']:>7}{r['mma_sync']:>9}" for r in rows]
-    attn = [r for r in rows if r["kernel"] in ("attn_fwd", "attn_dkdv", "attn_dq")]
-    spills = [r for r in rows if r["spill_bytes"]]
-    lines.append(f"hopper: {len(rows)} launches compile for sm_90a; spills: {len(spills) or 'none'}; attention matmuls: "
-                 + ("all wgmma" if all(r["wgmma"] and not r["mma_sync"] for r in attn) else "NOT all wgmma"))
-    return {"rows": rows, "triton": triton.__version__}, lines
 
 
 # ============================================================================= kernels
@@ -236,7 +143,7 @@ def bench_kernels(tiny=False, quick=False, save=lambda res: None):
     `save(res)` is called after each row, so a later failure loses nothing measured."""
     import torch
     import torch.nn.functional as F
-    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from torch.nn.attention import SDPBackend
 
     import kernels
     reps = 3 if tiny else (10 if quick else 30)
@@ -616,6 +523,7 @@ def main(argv):
         save(name, res)
     try:
         if what == "hopper" or (what == "all" and not quick):
+            from scalex.hopper import bench_hopper
             run("hopper", bench_hopper)
         if what in ("kernels", "all"):
             run("kernels", bench_kernels, tiny, quick, save=lambda res: save("kernels", res))

@@ -22,6 +22,9 @@ import numpy as np
 from scalex.configurator import ConfigError, fail, parse_args, read_json, sha256_file
 
 SHARD_MAGIC, SHARD_VERSION, HEADER_BYTES = b"SCALEXTK", 1, 256
+# A language's splits: train; val, its first documents (held out); ood, an out-of-domain text
+# of the same language from another source, when the data config names one.
+SPLITS = ("train", "val", "ood")
 
 
 # ----------------------------------------------------------------------------- sampler
@@ -185,12 +188,19 @@ def load_split(data_dir, manifest, lang, split, verify=True):
     return TokenStream(parts)
 
 
+def load_held_out(data_dir, manifest, langs):
+    """{"val": {lang: stream}, "ood": {lang: stream}}: what a run is scored on (ood only for the
+    languages that have an out-of-domain text)."""
+    return {split: {lang: load_split(data_dir, manifest, lang, split) for lang in langs if split in manifest["languages"][lang]}
+            for split in ("val", "ood")}
+
+
 def content_sha256(m):
     """The identity of a prepared data dir: its tokenizer and every shard's hash and size, not
     when or how fast it was made, so data prepared again byte for byte is the same data."""
     core = {"tokenizer": m["tokenizer"].get("sha256"),
             "languages": {lang: {split: [[s.get("file"), s.get("tokens"), s.get("sha256")] for s in lm[split]["shards"]]
-                                 for split in ("train", "val")} for lang, lm in sorted(m["languages"].items())}}
+                                 for split in SPLITS if split != "ood" or "ood" in lm} for lang, lm in sorted(m["languages"].items())}}
     return hashlib.sha256(json.dumps(core, sort_keys=True).encode()).hexdigest()
 
 
@@ -224,7 +234,7 @@ def verify(data_dir):
     m = load_manifest(data_dir)
     n = 0
     for lang in m["languages"]:
-        for split in ("train", "val"):
+        for split in (x for x in SPLITS if x in m["languages"][lang]):
             n += len(load_split(data_dir, m, lang, split).parts)
     print(f"{data_dir}: {n} shards and the tokenizer match manifest {m['sha256'][:12]}")
 

@@ -53,7 +53,7 @@ def set_backend(name):
 
 
 def _use_triton(t, dtypes=(torch.float16, torch.bfloat16, torch.float32)):
-    # "auto" stays on torch until a GPU measurement says ours is correct and faster (issue 9)
+    # "auto" stays on torch until a GPU measurement says ours is correct and faster (BENCHMARKS.md)
     return _backend == "triton" and triton is not None and (t.dtype in dtypes or not t.is_cuda)
 
 

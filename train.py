@@ -151,6 +151,18 @@ def scalex(c):
             {"name": "mix", "lr": "cosine", "tokens": s2}]
 
 
+def scalex_fixed(c):
+    """ScaleX with stage 2 as long as reading the LRL at share stage2_lrl_share takes: a fixed
+    length whatever the HRL budget (a large share of a small run, a small one of a large run)."""
+    return scalex({**c, "stage2_hrl_fraction": 0.0})
+
+
+def scalex_frac(c):
+    """ScaleX with stage 2 reading a fixed fraction of the HRL budget (stage2_hrl_fraction, 0.25
+    when unset) with all the LRL: stage 2 grows with the HRL budget."""
+    return scalex({**c, "stage2_hrl_fraction": c["stage2_hrl_fraction"] or 0.25})
+
+
 def scalex_s2short(c):
     """Stage-2 length ablation, short side: stage 2 at LRL share 0.8 (1.25x the LRL reads)."""
     return scalex({**c, "stage2_lrl_share": 0.8, "stage2_hrl_fraction": 0.0})
@@ -226,8 +238,9 @@ def codeswitch(c):
 RECIPES = {"joint": joint, "scalex": scalex, "lrl_only": lrl_only, "lrl_only_epochs": lrl_only_epochs,
            "seq_hrl_lrl": seq_hrl_lrl, "seq_lrl_hrl": seq_lrl_hrl, "mix_scalex_schedule": mix_scalex_schedule,
            "prop10": _proportion(10), "prop25": _proportion(25), "prop50": _proportion(50),
-           "scalex_s2short": scalex_s2short, "scalex_s2long": scalex_s2long, "scalex_cosine": scalex_cosine,
-           "scalex_wsd": scalex_wsd, "translate": translate, "codeswitch": codeswitch}
+           "scalex_fixed": scalex_fixed, "scalex_frac": scalex_frac, "scalex_s2short": scalex_s2short,
+           "scalex_s2long": scalex_s2long, "scalex_cosine": scalex_cosine, "scalex_wsd": scalex_wsd,
+           "translate": translate, "codeswitch": codeswitch}
 
 
 def resolve_config(path, overrides):
@@ -400,7 +413,7 @@ def train(cfg, flags, plan, manifest, mode):
     master, T, total = rank == 0, cfg["block_size"], plan["total_steps"]
     kernels.set_backend(cfg["kernels"])
     raw, model, opt, sampler, padded_vocab = build(cfg, plan, manifest, dev, ddp)
-    val = {lang: data.load_split(cfg["data_dir"], manifest, lang, "val") for lang in cfg["budget"]}
+    held_out = data.load_held_out(cfg["data_dir"], manifest, cfg["budget"])  # val, and ood where the data has it
     token_bytes, langs = load_tokenizer(cfg["data_dir"]).token_bytes(), sampler.langs
     rd = os.path.join(cfg["out_dir"], cfg["run_name"])
     ckpt_path = os.path.join(rd, "ckpt.pt")
@@ -423,9 +436,9 @@ def train(cfg, flags, plan, manifest, mode):
     global_sum = (lambda x, op=dist.ReduceOp.SUM: dist.all_reduce(x, op=op) or x) if ddp else (lambda x, op=None: x)
 
     def validate_now(at):  # per-language bits per byte, logged with the tokens seen: the learning curves
-        ev = evaluate(raw, val, token_bytes, T, B, cfg["eval_tokens"], dev, autocast)
-        write({"step": at, "val_loss": {k: v["loss"] for k, v in ev.items()}, "val_bpb": {k: v["bpb"] for k, v in ev.items()},
-               "tokens_seen": dict(tokens_seen)})
+        ev = {split: evaluate(raw, streams, token_bytes, T, B, cfg["eval_tokens"], dev, autocast) for split, streams in held_out.items()}
+        write({"step": at, "val_loss": {k: v["loss"] for k, v in ev["val"].items()}, "val_bpb": {k: v["bpb"] for k, v in ev["val"].items()},
+               **({"ood_bpb": {k: v["bpb"] for k, v in ev["ood"].items()}} if ev["ood"] else {}), "tokens_seen": dict(tokens_seen)})
         return ev
 
     bar = progress(total=total, initial=start, desc="train", unit="step", disable=not master)

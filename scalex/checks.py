@@ -176,6 +176,10 @@ def check_data(cfg, manifest):
             raise ConfigError(f"budget.{lang}: {n:,} tokens asked, {cfg['data_dir']} has {have:,}; lower it or prepare more (max_tokens)")
         if n < cfg["block_size"] + 1:
             raise ConfigError(f"budget.{lang}: {n:,} tokens hold no window of block_size+1={cfg['block_size'] + 1}; raise it or lower block_size")
+        ood = manifest["languages"][lang].get("ood", {}).get("tokens")
+        if ood is not None and ood < cfg["block_size"] + 1:
+            raise ConfigError(f"block_size: {cfg['block_size']} is longer than {lang}'s out-of-domain text ({ood:,} tokens in "
+                              f"{cfg['data_dir']}); lower block_size, or prepare a data_dir with a larger ood_tokens")
         val = manifest["languages"][lang]["val"]["tokens"]
         if val < cfg["block_size"] + 1:
             raise ConfigError(f"block_size: {cfg['block_size']} is longer than {lang}'s validation data ({val:,} tokens in "

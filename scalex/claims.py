@@ -29,7 +29,7 @@ RNG_SEED = 0            # fixed: the same runs give a byte-identical report
 MATCH = 0.01            # compute-matched: tokens (and FLOPs when known) within 1%
 
 # Rows of these experiments change one factor on purpose; the main curves leave them out.
-ABLATIONS = ("ablate-lr", "ablate-tokens", "multilingual")
+ABLATIONS = ("ablate-lr", "ablate-tokens", "multilingual", "lrl-epochs")
 
 SUP, NOT, NOISE, NOTRUN = "supported", "not supported", "inconclusive within seed noise", "not run"
 UNTESTABLE = "not testable with this translator"
@@ -38,7 +38,7 @@ STEP = "step, not a power law"
 TRANSFORM = ("translate", "codeswitch")
 MIX = ("joint",)        # the joint baseline (older runs called it mix: report.load_run renames them)
 LRL_ONLY_SWEEP = ("lrl_only_epochs", "lrl_only")
-KNOWLEDGE = MIX + ("scalex", "seq_hrl_lrl", "seq_lrl_hrl", "mix_scalex_schedule", "fixed_mix",
+KNOWLEDGE = MIX + ("scalex", "scalex_fixed", "scalex_frac", "seq_hrl_lrl", "seq_lrl_hrl", "mix_scalex_schedule",
                    "prop10", "prop25", "prop50")
 BASELINES = ("scalex", "lrl_only") + MIX + LRL_ONLY_SWEEP
 

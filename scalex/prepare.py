@@ -23,7 +23,7 @@ import numpy as np
 
 from data import HEADER_BYTES, SHARD_MAGIC, SHARD_VERSION, load_manifest, load_split
 from scalex.configurator import ConfigError, atomic_write, lock, progress, read_json, sha256_file, unlock, write_json
-from scalex.sources import block_shuffled, iter_records, resolve_source
+from scalex.sources import block_shuffled, iter_documents, iter_records, resolve_source, resolve_spec
 from scalex.tokenizer import build_tokenizer, load_tokenizer, tokenizer_hash
 from scalex.transform import Transform, validate_spec
 
@@ -37,6 +37,10 @@ languages = {"en": "hf:HuggingFaceFW/fineweb-edu:sample/10BT",
 local_dir = ""            # if set, language L reads the file(s) LOCAL_DIR/L.* instead of its source
 max_tokens = {"en": 8_000_000, "zh": 1_000_000}  # train tokens to prepare; runs use prefixes
 val_tokens = 100_000      # per language, taken from the front of the document order
+# language -> an out-of-domain text of it (a source as in `languages`; local_dir does not apply),
+# scored beside val: in-domain validation alone rewards memorising a small corpus
+ood = {}
+ood_tokens = 30_000       # per language with an ood text: whole documents up to this many tokens
 tokenizer = "joint"       # joint | disjoint | a tiktoken encoding name (cl100k_base, o200k_base)
 vocab_size = 4096         # joint/disjoint: BPE ranks + the end-of-text token, per language
 tokenizer_sample_bytes = 2_000_000  # per language: the BPE sees every language equally
@@ -53,7 +57,7 @@ DEFAULTS = {k: v for k, v in globals().items() if not k.startswith("_") and k.is
 BATCH_BYTES = 1 << 20                 # text per task sent to a tokeniser process
 # What the config keys change: a data_dir prepared under other values is refused, naming one.
 PREPARED_BY = ("languages", "local_dir", "max_tokens", "val_tokens", "tokenizer", "vocab_size",
-               "tokenizer_sample_bytes", "shuffle_block", "shard_tokens", "seed", "hf_revision")
+               "tokenizer_sample_bytes", "shuffle_block", "shard_tokens", "seed", "hf_revision", "ood", "ood_tokens")
 
 
 # ----------------------------------------------------------------------------- shards
@@ -116,7 +120,12 @@ def validate_data_config(cfg):
             raise ConfigError(f"languages.{lang}: give a source (a path or hf:OWNER/NAME:PATH) or a transform dict")
     if set(cfg["max_tokens"]) != set(cfg["languages"]):
         raise ConfigError(f"max_tokens: give one entry per language {sorted(cfg['languages'])}, got {sorted(cfg['max_tokens'])}")
-    for k in ("val_tokens", "tokenizer_sample_bytes", "shuffle_block", "vocab_size", "shard_tokens"):
+    for lang, spec in cfg["ood"].items():
+        if lang not in cfg["languages"] or derived(cfg, lang):
+            raise ConfigError(f"ood.{lang}: not a (real) language of this data config; languages: {', '.join(cfg['languages'])}")
+        if not isinstance(spec, str) or not spec.strip():
+            raise ConfigError(f"ood.{lang}: give a source (a path or hf:OWNER/NAME:PATH), got {spec!r}")
+    for k in ("val_tokens", "tokenizer_sample_bytes", "shuffle_block", "vocab_size", "shard_tokens", "ood_tokens"):
         if not isinstance(cfg[k], int) or cfg[k] <= 0:
             raise ConfigError(f"{k}: must be a positive integer, got {cfg[k]!r}")
     if cfg["workers"] < 0:
@@ -168,7 +177,7 @@ def _check_same(old, cfg, sources, d, finished=True):
     unfinished one may change max_tokens (shards are prefixes, so a source that ran short can
     be resumed with the lower figure its error gave)."""
     for k in PREPARED_BY:
-        if old["config"].get(k) != cfg[k] and (finished or k != "max_tokens"):
+        if old["config"].get(k, DEFAULTS[k]) != cfg[k] and (finished or k != "max_tokens"):
             raise ConfigError(f"{k}: {d} was prepared with {k}={old['config'].get(k)!r}, not {cfg[k]!r}; "
                               f"choose another data_dir or delete {d}")
     for lang, source in sources.items():
@@ -464,9 +473,25 @@ def _prepare_locked(cfg, d, langs, sources, log):
             f"({lp['docs']:,} docs, {lp['text_bytes'] / max(1, sum(s['tokens'] for s in lp['shards'])):.2f} bytes/token), "
             f"{lp['val']['shards'][0]['tokens']:,} val tokens ({lp['val']['docs']} docs, {lp['val']['bytes']:,} bytes)")
 
+    for lang, spec in cfg["ood"].items():
+        if "ood" not in prog["languages"][lang]:
+            prog["languages"][lang]["ood"] = _prepare_ood(cfg, lang, spec, tok, tok_hash, d)
+            save()
+        o = prog["languages"][lang]["ood"]
+        log(f"{lang}: {o['tokens']:,} out-of-domain tokens ({o['docs']} docs, {o['bytes']:,} bytes) from {spec}")
+
+    man = _manifest(cfg, prog, sources, langs, tok, tok_hash, time.time() - t0, log)
+    write_json(man_path, man)  # last: marks the dir complete
+    os.remove(prog_path)
+    return load_manifest(d)
+
+
+def _manifest(cfg, prog, sources, langs, tok, tok_hash, seconds, log):
+    """manifest.json's content: the config, sources, tokenizer and, per language, its splits'
+    shards and counts (and a transformed stream's quality numbers)."""
     man = {"version": 2, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "config": cfg,
            "sources": prog["sources"], "tokenizer": {**tok.meta, "sha256": tok_hash, "files": ["tokenizer.tiktoken", "tokenizer.json"]},
-           "languages": {}, "prepare_s_last": round(time.time() - t0, 1)}
+           "languages": {}, "prepare_s_last": round(seconds, 1)}
     for lang in langs:
         lp, src = prog["languages"][lang], sources[lang]
         kind, where, files = ("derived", src[1], src[2][2]) if src[0] == "derived" else src
@@ -476,14 +501,35 @@ def _prepare_locked(cfg, d, langs, sources, log):
                       "text_bytes": lp["text_bytes"], "bytes_downloaded": lp["bytes_downloaded"]},
             "val": {k: v for k, v in lp["val"].items() if k != "hashes"} | {"tokens": lp["val"]["shards"][0]["tokens"]},
             "tokenize_buffer": {"limit": lp.get("in_flight_limit"), "peak": lp.get("peak_in_flight")}}
+        if "ood" in lp:
+            man["languages"][lang]["ood"] = lp["ood"]
         if kind == "derived":
             man["languages"][lang]["derived"] = f"{where['transform']} of {where['from']} ({where.get('backend', 'dict')})"
             man["languages"][lang]["transform"] = _transform_quality(cfg, src)
             log(f"{lang}: {man['languages'][lang]['derived']}: " + ", ".join(
                 f"{k} {v:.3f}" for k, v in man["languages"][lang]["transform"].items() if isinstance(v, float)))
-    write_json(man_path, man)  # last: marks the dir complete
-    os.remove(prog_path)
-    return load_manifest(d)
+    return man
+
+
+def _prepare_ood(cfg, lang, spec, tok, tok_hash, d):
+    """The ood split: the first whole documents of an out-of-domain text, up to ood_tokens,
+    tokenised and written as the val split is."""
+    kind, _, files = resolve_spec(spec, f"ood.{lang}", cfg["hf_revision"])
+    docs, n = [], 0
+    for t in iter_documents(kind, files, cfg["hf_revision"]):
+        docs.append(t)
+        n += len(t.encode())
+        if n >= 8 * cfg["ood_tokens"]:  # as _val_candidates: 8 bytes a token always suffice
+            break
+    if not docs:
+        raise ConfigError(f"ood.{lang}: '{spec}' holds no non-empty document; give it text")
+    flat, lengths = tok.encode_docs(docs, lang)
+    n_docs = min(len(docs), int(np.searchsorted(np.cumsum(lengths), cfg["ood_tokens"]) + 1))
+    n_tok = int(lengths[:n_docs].sum())
+    path = os.path.join(d, lang, "ood.bin")
+    write_shard(path, flat[:n_tok], tok.n_vocab, tok_hash)
+    return {"shards": [{"file": "ood.bin", "tokens": n_tok, "sha256": sha256_file(path)}], "tokens": n_tok,
+            "docs": n_docs, "bytes": sum(len(t.encode()) for t in docs[:n_docs]), "source": spec}
 
 
 def _transform_quality(cfg, src, n_docs=200):

@@ -25,7 +25,7 @@ from scalex.configurator import ConfigError, atomic_write, read_json
 PALETTE = {"lrl_only": "#000000", "lrl_only_epochs": "#7f7f7f", "mix": "#1f77b4", "joint": "#1f77b4",
            "scalex": "#d62728", "scalex_cosine": "#ff9896", "scalex_wsd": "#8c564b", "translate": "#2ca02c",
            "codeswitch": "#98df8a", "seq_hrl_lrl": "#ff7f0e", "seq_lrl_hrl": "#ffbb78",
-           "mix_scalex_schedule": "#9467bd", "fixed_mix": "#17becf", "prop10": "#aec7e8",
+           "mix_scalex_schedule": "#9467bd", "scalex_frac": "#17becf", "prop10": "#aec7e8",
            "prop25": "#c5b0d5", "prop50": "#e377c2"}
 _FALLBACK = ["#bcbd22", "#dbdb8d", "#9edae5", "#c49c94", "#f7b6d2", "#c7c7c7", "#393b79", "#637939"]
 

@@ -464,16 +464,20 @@ def start_records(rd, mode, start, cfg, plan, manifest, raw, dev):
     return write
 
 
-def write_summary(rd, cfg, plan, manifest, raw, ev, tokens_seen, wall, flops_per_token):
-    """summary.json: a finished run's results (per-language val bpb and its standard error)
-    and its run record; the report reads nothing else of a run but its metrics."""
+def write_summary(rd, cfg, plan, manifest, raw, held_out, tokens_seen, wall, flops_per_token):
+    """summary.json: a finished run's results (per-language val bpb and its standard error, the
+    same on out-of-domain text where the data has one) and its run record; the report reads
+    nothing else of a run but its metrics."""
+    ev, ood = held_out["val"], held_out.get("ood") or {}
     summary = {"run_name": cfg["run_name"], "method": cfg["method"], "hrl": cfg["hrl"], "lrl": cfg["lrl"],
                "budget": cfg["budget"], "val_loss": {k: v["loss"] for k, v in ev.items()},
                "val_bpb": {k: v["bpb"] for k, v in ev.items()}, "val_tokens": {k: v["tokens"] for k, v in ev.items()},
                "tokens_seen": tokens_seen, "steps": plan["total_steps"], "params": raw.num_params(), "wall_s": round(wall, 1),
                "derived": {lang: manifest["languages"][lang]["derived"] for lang in cfg["budget"] if "derived" in manifest["languages"][lang]},
                "val_bpb_se": {k: v["bpb_se"] for k, v in ev.items()}, "params_total": raw.num_params(exclude_embedding=False),
+               **({"ood_bpb": {k: v["bpb"] for k, v in ood.items()}, "ood_bpb_se": {k: v["bpb_se"] for k, v in ood.items()}} if ood else {}),
                **run_record(cfg, plan, manifest, flops_per_token)}
     atomic_write(os.path.join(rd, "summary.json"), lambda f: json.dump(summary, f, indent=1), mode="w")
-    print(f"done: {rd} in {wall:.0f}s; val bpb " + ", ".join(f"{k} {v['bpb']:.4f}" for k, v in ev.items()))
+    print(f"done: {rd} in {wall:.0f}s; val bpb " + ", ".join(f"{k} {v['bpb']:.4f}" for k, v in ev.items())
+          + "".join(f"; ood bpb {k} {v['bpb']:.4f}" for k, v in ood.items()))
     return summary

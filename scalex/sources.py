@@ -19,7 +19,7 @@ import urllib.parse
 
 from scalex.configurator import ConfigError
 
-TEXT_EXTS = (".jsonl.gz", ".jsonl", ".txt", ".parquet", ".json.gz", ".json")
+TEXT_EXTS = (".jsonl.gz", ".jsonl", ".txt", ".parquet", ".json.gz", ".json", ".tsv")
 HUB_RETRIES, HUB_BACKOFF_S = 6, 1.0  # a dropped or failed read is retried, waiting 1, 2, 4, 8, 8... s
 NO_HUB = "without network, use local files: `make quickstart DATA=dir` (dir/en.jsonl.gz, dir/zh.jsonl.gz) or local_dir=dir"
 
@@ -141,19 +141,24 @@ def resolve_source(lang, cfg):
         if not files:
             raise ConfigError(f"local_dir: no file for language '{lang}' in {d} (expected {lang}.jsonl.gz, {lang}.jsonl, {lang}.txt or {lang}.parquet)")
         return "local", d, files
-    spec = cfg["languages"][lang]
+    return resolve_spec(cfg["languages"][lang], f"languages.{lang}", cfg["hf_revision"])
+
+
+def resolve_spec(spec, field, revision="main"):
+    """(kind, spec, files) of one source: a Hub dataset path (hf:OWNER/NAME:PATH), a local file,
+    or a folder of them; `field` names the config key in errors."""
     if spec.startswith("hf:"):
         parts = spec[3:].split(":", 1)
         repo, path = parts[0], (parts[1] if len(parts) > 1 else "")
-        return "hf", spec, [f"{repo}:{f}" for f in hub_list(repo, path, cfg["hf_revision"])]
+        return "hf", spec, [f"{repo}:{f}" for f in hub_list(repo, path, revision)]
     if os.path.isdir(spec):
         files = sorted(os.path.join(spec, f) for f in os.listdir(spec) if f.endswith(TEXT_EXTS))
     elif os.path.isfile(spec):
         files = [spec]
     else:
-        raise ConfigError(f"languages.{lang}: no such file or folder '{spec}'")
+        raise ConfigError(f"{field}: no such file or folder '{spec}'")
     if not files:
-        raise ConfigError(f"languages.{lang}: '{spec}' holds no .txt/.jsonl/.jsonl.gz/.parquet file")
+        raise ConfigError(f"{field}: '{spec}' holds no .txt/.jsonl/.jsonl.gz/.parquet/.tsv file")
     return "local", spec, files
 
 
@@ -181,13 +186,15 @@ def _iter_records(name, fobj, state):
     text._CHUNK_SIZE = 1 << 20  # its default 8 KiB would be one HTTP range request per 8 KiB of a Hub file
     if name.endswith(".txt"):  # documents are separated by blank lines
         docs = _paragraphs(text)
+    elif name.endswith(".tsv"):  # aligned text: id, ..., text per line; a document per id prefix
+        docs = _tsv_documents(text)
     else:
         docs = (line for line in text if line.strip())
     for i, rec in enumerate(docs):
         if state["skip"]:
             state["skip"] -= 1
             continue
-        if name.endswith(".txt"):
+        if name.endswith((".txt", ".tsv")):
             yield rec or None
             continue
         rec = json.loads(rec)
@@ -196,6 +203,25 @@ def _iter_records(name, fobj, state):
         if rec["text"] is not None and not isinstance(rec["text"], str):
             raise ConfigError(f"languages: {name} record {i + 1}: 'text' is {type(rec['text']).__name__}, not a string; fix the file")
         yield rec["text"] or None
+
+
+def _tsv_documents(lines):
+    """A .tsv of aligned text (a parallel corpus: `id<TAB>...<TAB>text`): the last field of each
+    line, consecutive lines whose ids share the part before the last '.' (a chapter of verses
+    01.1.1, 01.1.2, ...) joined into one document, so documents are not single sentences."""
+    doc, key = [], None
+    for line in lines:
+        fields = line.rstrip("\n").split("\t")
+        if len(fields) < 2 or not fields[-1].strip():
+            continue
+        k = fields[0].rpartition(".")[0] or fields[0]
+        if doc and k != key:
+            yield "\n".join(doc)
+            doc = []
+        doc.append(fields[-1].strip())
+        key = k
+    if doc:
+        yield "\n".join(doc)
 
 
 def _paragraphs(lines):

@@ -78,7 +78,7 @@ def test_experiments_are_compute_matched(scale):
     sw, cache = sweep.load_sweep(scale), {}
     keys = {}
     for exp, c, n, _, _ in sweep.runs_of(scale, list(sweep.EXPERIMENTS), [1], sw):
-        if c in ("lrl_only_epochs",) or exp == "multilingual":
+        if c in ("lrl_only_epochs",) or exp in ("multilingual", "lrl-epochs"):
             continue
         rec, _ = _record(scale, exp, c, n, sw, cache)
         keys.setdefault(n, {})[("disjoint/" if exp == "ablate-tokens" else "") + c] = rec["compute_key"]
@@ -89,14 +89,20 @@ def test_experiments_are_compute_matched(scale):
             if not c.startswith("disjoint/"):
                 assert k == ref, (scale, n, c)
         mix = train.resolve_config(f"config/{scale}/common.py", {"method": "joint"})  # tokens = HRL + LRL budget, to a step
-        assert abs(ref["tokens"] - (n + mix["budget"]["zh"])) <= train.build_plan(mix, sw["nproc"])["tokens_per_step"]
+        reads = n + round(mix["lrl_epochs"] * mix["budget"]["zh"])
+        assert abs(ref["tokens"] - reads) <= train.build_plan(mix, sw["nproc"])["tokens_per_step"]
     # the multilingual pair is matched to each other
     ml = [_record(scale, "multilingual", m, sw["multilingual"][0], sw, cache)[0]["compute_key"] for m in ("joint", "scalex")]
     assert ml[0] == ml[1]
 
 
+# The recipe-shape tests below hold the quickstart's older settings fixed (100k Chinese read
+# once, stage 2 at its fixed length), so their numbers test the recipes, not the scale's choices.
+SHAPE = {"budget.zh": 100_000, "lrl_epochs": 1, "stage2_hrl_fraction": 0.0}
+
+
 def _plan(method, scale="quickstart", **over):
-    cfg = train.resolve_config(f"config/{scale}/common.py", {"method": method, **over})
+    cfg = train.resolve_config(f"config/{scale}/common.py", {"method": method, **(SHAPE if scale == "quickstart" else {}), **over})
     return cfg, train.build_plan(cfg)
 
 
@@ -219,8 +225,10 @@ def test_sweep_dry_run_lists_every_run_with_totals(capsys):
     assert sweep.main(["smoke", "mix", "scalex", "--dry_run", "--seeds=1,2"]) == 0
     out = capsys.readouterr().out.splitlines()
     rows = [l for l in out if l.startswith("smoke/")]
-    assert len(rows) == 2 * (2 + 2 + 2) and rows[0].startswith("smoke/mix/joint-en60000-s1")
-    assert out[-1].startswith("total: 12 runs,") and "FLOPs" in out[-1]
+    # mix: joint at 2 sizes; scalex: scalex and scalex_frac (scalex_fixed is smoke's scalex) at 2
+    # sizes, s2short and s2long at one; two seeds
+    assert len(rows) == 2 * (2 + 2 + 2 + 2) and rows[0].startswith("smoke/mix/joint-en60000-s1")
+    assert out[-1].startswith("total: 16 runs,") and "FLOPs" in out[-1]
     with pytest.raises(SystemExit) as e:
         sweep.main(["smoke", "bogus", "--dry_run"])
     assert e.value.code == 2

@@ -196,7 +196,7 @@ CASES = [
     ("cfg dtype", run_cfg('dtype = "fp8"\n'), "train", ["c.py"], "dtype"),
     ("cfg lr_min<0", run_cfg("lr_min = -1\n"), "train", ["c.py"], "lr_min"),
     ("cfg data_dir int", run_cfg("data_dir = 5\n"), "train", ["c.py"], "data_dir"),
-    ("cfg stages empty", run_cfg("stages = []\n"), "train", ["c.py"], "stages"),
+    ("cfg stages empty", run_cfg("stages = []\n"), "train", ["c.py"], "method: missing"),
     ("cfg stage lr", run_cfg('stages = [{"lr": "zigzag", "tokens": {"en": 100}}]\n'), "train", ["c.py"], "stages[0].lr"),
     ("cfg stage tokens<0", run_cfg('stages = [{"lr": "cosine", "tokens": {"en": -5}}]\n'), "train", ["c.py"], "stages[0]"),
     ("cfg require", run_cfg('require(batch_size > 100, "batch_size: too small; raise it")\n'), "train", ["c.py"], "batch_size: too small"),

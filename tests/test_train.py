@@ -131,7 +131,8 @@ def test_quickstart_methods_hold_tokens_equal():
 
 
 def test_dry_run_output(tmp_path):
-    r = run("train.py", os.path.join(ROOT, "config", "quickstart", "common.py"), "--method=scalex", "--dry_run", "--budget.en=600000")
+    r = run("train.py", os.path.join(ROOT, "config", "quickstart", "common.py"), "--method=scalex", "--dry_run", "--budget.en=600000",
+            "--budget.zh=100000", "--lrl_epochs=1", "--stage2_hrl_fraction=0")
     lines = r.stdout.splitlines()
     assert r.returncode == 0 and lines[0].startswith("plan for run 'quickstart/scalex'")
     row1 = next(l for l in lines if l.startswith("1 hrl"))
@@ -196,7 +197,7 @@ def test_run_directory_and_existing_run(tmp_path, prepared):
     rd = tmp_path / "runs" / "t"
     c = json.load(open(rd / "config.json"))
     assert c["config"]["stages"][0]["lr"] == "constant" and c["plan"]["total_steps"] == 32
-    assert c["data_manifest"]["sha256"] == configurator.sha256_file(os.path.join(prepared[0], "manifest.json"))
+    assert c["data_manifest"]["sha256"] == data.load_manifest(prepared[0])["sha256"]
     assert "git_commit" in c["code"] and "train.py" in c["code"]["files_sha256"]
     s = json.load(open(rd / "summary.json"))
     assert set(s["val_loss"]) == set(s["val_bpb"]) == {"en", "zh"} and s["steps"] == 32

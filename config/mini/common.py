@@ -1,10 +1,11 @@
-# The mini scale: one H100/H200, the main sweep (make mini) in about ten minutes including data
-# preparation. The sizes below were derived from a MEASURED figure that is not of this code: the
-# project's CEO trained a 33.6M-parameter GPT (block 512, batch 64, vocab 16k, SDPA, eager) at
-# about 1.09M tokens/s on one H200 (torch.compile adds ~40%). Our "mini" preset (6 layers x 512,
-# SwiGLU, 16k vocab: 27.7M non-embedding parameters, 0.185 GFLOP/token by model.flops_per_token)
-# costs about what that GPT does per token, so 1.09M tokens/s is our ESTIMATE for it, not a
-# measurement of our code (config/mini/sweep.py turns it into the sweep's time).
+# The mini scale: one H100/H200, the core sweep (lrl-only, mix, scalex at two seeds) in about
+# eight minutes including data preparation. The sizes below were derived from a reference
+# measurement that is not of this code: a 33.6M-parameter GPT (block 512, batch 64, vocab 16k,
+# SDPA, eager) trained at about 1.09M tokens/s on one H200 (torch.compile adds ~40%; recorded in
+# BENCHMARKS.md). Our "mini" preset (6 layers x 512, SwiGLU, 16k vocab: 27.7M non-embedding
+# parameters, 0.185 GFLOP/token by model.flops_per_token) costs about what that GPT does per
+# token, so 1.09M tokens/s is an ESTIMATE for it until measured (config/mini/sweep.py turns it
+# into the sweep's time).
 # Chinese (the LRL) is data-constrained at 1M tokens: lrl_only repeats it 5x-25x, beyond the
 # ~4 epochs after which repeated data stops paying (Muennighoff et al. 2023), so the English
 # budget (4M-24M, --budget.en) has room to matter.
@@ -20,10 +21,11 @@ lr_max = 2e-3
 lr_min = 2e-4
 warmup_steps = 20
 log_interval = 20
+eval_interval = 100     # learning curves: every 100 steps
 ckpt_interval = 200
 eval_tokens = 1_000_000
-# The torch path (SDPA, torch cross-entropy): our Triton kernels have passed no GPU check yet
-# (no GPU was lent to the task that sized this); eager, as compiling each of ~30 short runs
-# would cost more than the ~40% it saves.
+# The torch path (SDPA, torch cross-entropy): our Triton kernels have passed no GPU measurement
+# yet (BENCHMARKS.md); eager, as compiling each of ~30 short runs would cost more than the ~40%
+# it saves.
 kernels = "torch"
 compile = False

@@ -12,3 +12,5 @@ max_tokens = {"en": 24_000_000, "zh": 1_000_000}
 val_tokens = 1_000_000
 vocab_size = 16384
 tokenizer_sample_bytes = 4_000_000
+
+include("../ood.py")

@@ -7,7 +7,10 @@ transform = [4_000_000, 8_000_000]
 proportion = [4_000_000, 8_000_000, 24_000_000]
 multilingual = [8_000_000]
 seeds = [1337, 1338]
-# The time estimate of --dry_run: the CEO's measured 1.09M tokens/s for a 33.6M GPT on one H200
-# (eager), applied to our code as an ESTIMATE (common.py says why).
+epochs = [2, 4, 8, 16]  # the best-LRL-only sweep
+# The time estimate of --dry_run: a reference measurement of 1.09M tokens/s for a 33.6M GPT on
+# one H200 (eager), applied to our code as an ESTIMATE until measured (common.py says why).
 tokens_per_s = 1_090_000
-tokens_per_s_note = "1.09M tok/s measured for a 33.6M GPT on one H200, eager; not measured for this code"
+tokens_per_s_note = "a reference measurement of 1.09M tok/s for a 33.6M GPT on one H200, eager; not of this code until measured"
+lrl_epochs = [1, 2, 4]  # the lrl-epochs experiment ...
+lrl_epochs_at = [8_000_000]  # ... at this English size

@@ -9,3 +9,5 @@ val_tokens = 10_000_000
 vocab_size = 32768
 tokenizer_sample_bytes = 200_000_000
 shard_tokens = 200_000_000
+
+include("../ood.py")

@@ -12,3 +12,6 @@ nproc = 8
 # matmul ceiling for a compiled GPT-2 124M on an H200) 8 GPUs train ~450k tokens/s.
 tokens_per_s = 450_000
 tokens_per_s_note = "40% MFU assumed for the 1b preset on 8 H100/H200; not measured"
+epochs = [1, 2, 4, 8]  # the best-LRL-only sweep
+lrl_epochs = [1, 2, 4]  # the lrl-epochs experiment ...
+lrl_epochs_at = [8_000_000_000]  # ... at this English size

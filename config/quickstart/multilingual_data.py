@@ -7,3 +7,5 @@ max_tokens = {"en": 800_000, "zh": 100_000, "ja": 100_000}
 val_tokens = 30_000
 vocab_size = 2048
 tokenizer_sample_bytes = 2_000_000
+
+include("../ood.py")

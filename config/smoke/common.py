@@ -12,5 +12,6 @@ lr_max = 3e-3
 lr_min = 3e-4
 warmup_steps = 5
 log_interval = 10
+eval_interval = 40      # learning curves: every 40 steps
 ckpt_interval = 50
 eval_tokens = 5_000

@@ -8,3 +8,5 @@ val_tokens = 5_000
 vocab_size = 512
 tokenizer_sample_bytes = 300_000
 shuffle_block = 1_000
+
+include("../ood.py")
