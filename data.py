@@ -32,8 +32,8 @@ class Sampler:
     """Deterministic language interleaving over token windows.
 
     `stages` is a list of {language: number of sequences}. Within a stage, each next sequence
-    comes from the language furthest behind its target share (largest deficit; ties in
-    language order), so the running mix tracks the target to within one sequence, with no
+    comes from the language furthest behind its target share (largest deficit; ties go
+    to the language listed first in the run's budget), so the running mix tracks the target to within one sequence, with no
     randomness (as Megatron-LM's blended dataset). Each language reads non-overlapping windows
     of block_size+1 tokens of its budget through a cursor over a seeded permutation; past the
     last window a new epoch starts with a new permutation. The cursors carry over between

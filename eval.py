@@ -30,6 +30,48 @@ DEVICE = "auto"     # auto: cuda when present, else cpu
 BATCH_SIZE = 16     # windows (bpb) or choices (tasks) per forward pass
 
 
+# ----------------------------------------------------------------------------- bits per byte
+# Bits per UTF-8 byte, not loss per token: the languages' tokenizers split text differently
+# (a Chinese character is 1-3 tokens, an English word 1-2), so only bytes compare across
+# languages and tokenizers (the joint and disjoint ablation).
+def evaluate(model, val_streams, token_bytes, block_size, batch_size, max_tokens, device, autocast):
+    """Per language: mean loss (nats/token) and bits per UTF-8 byte over non-overlapping
+    windows of the first max_tokens validation tokens; every window is scored whole.
+    bpb_se is the standard error of bpb as a ratio estimator over windows (sum of bits over
+    sum of bytes): how much one run's bpb would move on another val sample of the same size
+    (claims compare runs on the same windows, paired by seed, so they use the seed spread)."""
+    import torch
+    out = {}
+    was_training = model.training
+    model.eval()
+    for lang, toks in val_streams.items():
+        n = min(len(toks), max_tokens + 1)
+        nw = max(1, (n - 1) // block_size)
+        win_loss, win_bytes = [], []
+        for b0 in range(0, nw, batch_size):
+            ws = range(b0, min(nw, b0 + batch_size))
+            arr = np.stack([np.asarray(toks[w * block_size: w * block_size + block_size + 1], dtype=np.int64) for w in ws])
+            x, y = torch.from_numpy(arr[:, :-1]).to(device), torch.from_numpy(arr[:, 1:]).to(device)
+            with torch.no_grad(), autocast:
+                losses = model(x, y)
+            win_loss.append(losses.double().sum(dim=1).cpu().numpy())
+            win_bytes.append(token_bytes[arr[:, 1:]].sum(axis=1))
+        wl, wb = np.concatenate(win_loss) / math.log(2), np.concatenate(win_bytes).astype(np.float64)
+        bpb = wl.sum() / max(1.0, wb.sum())
+        se = ratio_se(wl, wb)  # NaN for one window: no error is measured, not a zero one
+        out[lang] = {"loss": float(wl.sum() * math.log(2) / (len(wl) * block_size)), "bpb": float(bpb), "bpb_se": se,
+                     "tokens": len(wl) * block_size, "bytes": int(wb.sum()), "windows": len(wl)}
+    model.train(was_training)
+    return out
+
+
+def ratio_se(L, B):
+    """Standard error of sum(L) / sum(B) over n items (windows, documents): the delta method,
+    as for any ratio estimator, sqrt(n / (n - 1) * sum((L_i - R B_i)^2)) / sum(B). NaN for one."""
+    n, R = len(L), L.sum() / B.sum()
+    return math.sqrt(n / (n - 1) * float(((L - R * B) ** 2).sum())) / B.sum() if n > 1 and B.sum() else float("nan")
+
+
 # ----------------------------------------------------------------------------- loading a run
 def load_run(path, device=DEVICE):
     """(model in eval mode on device, config, tokenizer, device, autocast) of a run directory."""
@@ -82,48 +124,6 @@ def find_data_dir(run_dir, cfg):
                           f"differ); delete it and prepare it again with the run's data config (the same data is recognised by content)")
     raise ConfigError(f"data_dir: cannot find the run's data '{d}' from here; run eval.py in the directory the run was "
                       f"trained in ({rec.get('cwd', 'unknown')})")
-
-
-# ----------------------------------------------------------------------------- bits per byte
-# Bits per UTF-8 byte, not loss per token: the languages' tokenizers split text differently
-# (a Chinese character is 1-3 tokens, an English word 1-2), so only bytes compare across
-# languages and tokenizers (the joint and disjoint ablation).
-def evaluate(model, val_streams, token_bytes, block_size, batch_size, max_tokens, device, autocast):
-    """Per language: mean loss (nats/token) and bits per UTF-8 byte over non-overlapping
-    windows of the first max_tokens validation tokens; every window is scored whole.
-    bpb_se is the standard error of bpb as a ratio estimator over windows (sum of bits over
-    sum of bytes): how much bpb would move on another val sample of the same size, the floor
-    under which no difference between runs can be read."""
-    import torch
-    out = {}
-    was_training = model.training
-    model.eval()
-    for lang, toks in val_streams.items():
-        n = min(len(toks), max_tokens + 1)
-        nw = max(1, (n - 1) // block_size)
-        win_loss, win_bytes = [], []
-        for b0 in range(0, nw, batch_size):
-            ws = range(b0, min(nw, b0 + batch_size))
-            arr = np.stack([np.asarray(toks[w * block_size: w * block_size + block_size + 1], dtype=np.int64) for w in ws])
-            x, y = torch.from_numpy(arr[:, :-1]).to(device), torch.from_numpy(arr[:, 1:]).to(device)
-            with torch.no_grad(), autocast:
-                losses = model(x, y)
-            win_loss.append(losses.double().sum(dim=1).cpu().numpy())
-            win_bytes.append(token_bytes[arr[:, 1:]].sum(axis=1))
-        wl, wb = np.concatenate(win_loss) / math.log(2), np.concatenate(win_bytes).astype(np.float64)
-        bpb = wl.sum() / max(1.0, wb.sum())
-        se = ratio_se(wl, wb) if len(wl) > 1 else 0.0
-        out[lang] = {"loss": float(wl.sum() * math.log(2) / (len(wl) * block_size)), "bpb": float(bpb), "bpb_se": se,
-                     "tokens": len(wl) * block_size, "bytes": int(wb.sum()), "windows": len(wl)}
-    model.train(was_training)
-    return out
-
-
-def ratio_se(L, B):
-    """Standard error of sum(L) / sum(B) over n items (windows, documents): the delta method,
-    as for any ratio estimator, sqrt(n / (n - 1) * sum((L_i - R B_i)^2)) / sum(B). NaN for one."""
-    n, R = len(L), L.sum() / B.sum()
-    return math.sqrt(n / (n - 1) * float(((L - R * B) ** 2).sum())) / B.sum() if n > 1 and B.sum() else float("nan")
 
 
 def evaluate_checkpoint(path, max_tokens=None):

@@ -518,13 +518,14 @@ def _linear_ce_scale_grads(g: torch.Tensor, h: torch.Tensor, weight: torch.Tenso
     second V x C buffer). dW scales by g[0] when g is uniform (a mean or a sum: what training
     uses); on a GPU a device assert guards that, without a host sync; on CPU a non-uniform g
     recomputes dW exactly."""
-    dh.mul_(g[:, None])
-    c = g[0]
+    c = g[0]  # a 0-dim tensor: scaling by it needs no (N, C) fp32 temporary, as g[:, None] would
     if g.is_cuda:
         torch._assert_async((g == c).all(), "linear_cross_entropy: a per-token upstream gradient needs kernels='torch'")
     elif not bool((g == c).all()):
+        dh.mul_(g[:, None])
         dw.copy_(_ce_grads_exact(g, h, weight, targets, lse, ignore_index)[1])
         return
+    dh.mul_(c)
     dw.mul_(c)
 
 
@@ -564,6 +565,7 @@ def _ce_setup(ctx, inputs, output):
     ctx.ignore_index = ignore_index
     ctx.save_for_backward(h, weight, targets, lse)
     ctx.grads = (dh, dw)  # not saved tensors: the first backward scales them in place
+    ctx.set_materialize_grads(False)  # no zero (N, C) and (V, C) gradients for the dh, dw outputs
     ctx.mark_non_differentiable(lse, dh, dw)
 
 

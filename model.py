@@ -130,9 +130,11 @@ class Model(nn.Module):
 
     def forward(self, idx, targets=None):
         """idx (B, T) -> logits (B, T, V) in fp32. With targets (B, T): the per-token losses
-        (B, T) in fp32 instead (ignored targets: 0). The head is then fused into the
-        cross-entropy (kernels.linear_cross_entropy), so the (B, T, V) logits are never
-        materialised: training and bits-per-byte need only the losses."""
+        (B, T) in fp32 instead (ignored targets: 0), through kernels.linear_cross_entropy: with
+        kernels=triton the head is fused into the cross-entropy in chunks, so the (B, T, V)
+        logits are never materialised (training and bits-per-byte need only the losses); the
+        torch reference, which kernels=auto uses until a GPU measurement says otherwise
+        (BENCHMARKS.md), computes them whole."""
         B, T = idx.shape
         assert T <= self.config.block_size, f"sequence {T} > block_size {self.config.block_size}"
         x = self.embed(idx)

@@ -6,8 +6,8 @@ Train one run of a language plan: the method of the paper in one file.
     torchrun --nproc_per_node=8 train.py CONFIG ...          (DDP: the same plan and global batch)
     python train.py --help                                   every key, its default and its meaning
 
-Read top to bottom: the defaults; the recipes (`scalex`, `joint`, `lrl_only`, ...), each a
-few lines turning the budgets into stages, picked by `method=`; `build_plan` (stages -> steps
+Read top to bottom: the defaults; the recipes (`joint`, `lrl_only`, `lrl_only_epochs`,
+`scalex`, ...), each a few lines turning the budgets into stages, picked by `method=`; `build_plan` (stages -> steps
 and sequence counts per language); `lr_at` (the schedule, a pure function); `train` (the
 loop). ScaleX is two stages: the high-resource language alone at a constant LR, then a
 high+low-resource mixture under cosine decay. `--dry_run` prints the plan and exits.
@@ -243,31 +243,6 @@ RECIPES = {"joint": joint, "scalex": scalex, "lrl_only": lrl_only, "lrl_only_epo
            "translate": translate, "codeswitch": codeswitch}
 
 
-def resolve_config(path, overrides):
-    """The config file and overrides -> a checked config whose stages are written out."""
-    cfg = load_config(path, overrides, DEFAULTS)
-    stem = os.path.splitext(os.path.relpath(path, "config"))[0] if path else "run"
-    stem = stem if not stem.startswith("..") else os.path.basename(stem)
-    m, recipe = cfg["method"], cfg["stages"] == []
-    if isinstance(m, str) and recipe and m not in RECIPES:
-        raise ConfigError(f"method: {'unknown recipe ' + repr(m) if m else 'missing'}; use one of {', '.join(RECIPES)} (or give stages)")
-    if isinstance(m, str) and not recipe:
-        if m in RECIPES:
-            raise ConfigError(f"stages: given by hand, but method={m} is a recipe that writes them; "
-                              f"drop stages, or label your plan with another method name")
-        cfg["method"] = m or os.path.basename(stem)
-    if cfg["run_name"] == "":
-        cfg["run_name"] = os.path.join(os.path.dirname(stem), m) if recipe else stem
-    validate(cfg, DEFAULTS)
-    if recipe:
-        cfg["stages"] = RECIPES[m](cfg)
-        for st in cfg["stages"]:  # a synthetic stream a recipe reads (translate) is read once, as far as it reads
-            for lang, n in st.get("tokens", {}).items():
-                cfg["budget"].setdefault(lang, n)
-    validate_stages(cfg)
-    return cfg
-
-
 # ----------------------------------------------------------------------------- plan and schedule
 def build_plan(cfg, world_size=1):
     """Stages -> steps and sequences per language, LR at each end, epochs over each budget.
@@ -321,7 +296,8 @@ def lr_at(step, plan, warmup_steps=0):
     """The learning rate for optimizer step `step` (0-based): a pure function of the plan.
     Each stage runs its shape from lr_from to lr_to over its own steps; a stage's lr_from
     defaults to where the previous one ended, so the schedule is continuous (ScaleX:
-    constant at lr_max, then cosine from lr_max to lr_min). Warmup scales the first steps."""
+    constant at lr_max, then cosine from lr_max to lr_min). Warmup scales the first steps. A
+    stage's last step sits one step short of lr_to (t < 1): the next stage starts there."""
     for st in plan["stages"]:
         if step < st["start_step"] + st["steps"] or st is plan["stages"][-1]:
             break
@@ -530,6 +506,35 @@ def diverged(what, at, plan, cfg, ckpt_path, last_good, bar, ckpt_writer):
           f"{ckpt_path if os.path.exists(ckpt_path) else 'none'} (step {last_good}). Lower lr_max and continue from it "
           f"(--resume --allow=lr_max --lr_max=...), or check the data.", file=sys.stderr)
     sys.exit(EXIT_DIVERGED)
+
+
+# ----------------------------------------------------------------------------- the command line
+def resolve_config(path, overrides):
+    """The config file and overrides -> a checked config whose stages are written out."""
+    cfg = load_config(path, overrides, DEFAULTS)
+    stem = os.path.splitext(os.path.relpath(path, "config"))[0] if path else "run"
+    stem = stem if not stem.startswith("..") else os.path.basename(stem)
+    m, recipe = cfg["method"], cfg["stages"] == []
+    if isinstance(m, str) and recipe and m not in RECIPES:
+        raise ConfigError(f"method: {'unknown recipe ' + repr(m) if m else 'missing'}; use one of {', '.join(RECIPES)} (or give stages)")
+    if isinstance(m, str) and not recipe:
+        if m in RECIPES:
+            raise ConfigError(f"stages: given by hand, but method={m} is a recipe that writes them; "
+                              f"drop stages, or label your plan with another method name")
+        cfg["method"] = m or os.path.basename(stem)
+    if cfg["run_name"] == "":
+        cfg["run_name"] = os.path.join(os.path.dirname(stem), m) if recipe else stem
+    validate(cfg, DEFAULTS)
+    if recipe:
+        try:
+            cfg["stages"] = RECIPES[m](cfg)
+        except KeyError as e:  # a recipe reads budget[hrl] and budget[lrl]
+            raise ConfigError(f"budget.{e.args[0]}: method={m} reads the {e.args[0]} budget; add it to budget") from None
+        for st in cfg["stages"]:  # a synthetic stream a recipe reads (translate) is read once, as far as it reads
+            for lang, n in st.get("tokens", {}).items():
+                cfg["budget"].setdefault(lang, n)
+    validate_stages(cfg)
+    return cfg
 
 
 def main(argv):

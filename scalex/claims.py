@@ -451,7 +451,8 @@ def _others(rows, sx, lang):
 def claim_scalex(rows, n_boot=BOOTSTRAP):
     """(c) ScaleX beats the compute-matched joint, the compute-matched LRL-only and the best
     LRL-only at every HRL size, with a margin over joint that grows from the smallest to the
-    largest size (paired by seed). Each part has its verdict; overall needs all four."""
+    largest size that has a compute-matched joint (paired by seed; the numbers name the two).
+    Each part has its verdict; overall needs all four."""
     claim = "(c) ScaleX beats joint, the compute-matched and the best LRL-only; margin over joint grows with HRL size"
     rows = unique(rows)
     sx = curve(rows, ("scalex",))
