@@ -261,7 +261,8 @@ def partner(rows, row, methods, **match):
     then more seeds."""
     want = {k: row[k] for k in ("data_dir", "tok_sha", "model", "params")}
     want.update(match)
-    cands = [r for r in _at_point(rows, row, methods) if all(v is None or r[k] == v for k, v in want.items())]
+    cands = [r for r in _at_point(rows, row, methods) if all(v is None or r[k] == v for k, v in want.items())
+             and (r["experiment"] != "lrl-epochs" or row["experiment"] == "lrl-epochs")]  # other LRL epochs there
     return min(cands, key=_order(row)) if cands else None
 
 
@@ -364,7 +365,8 @@ def claim_transform(rows, n_boot=BOOTSTRAP):
             size = f"{fmt_tokens(a['hrl_budget'])}->{fmt_tokens(b['hrl_budget'])}"
             kts = []
             for k in KNOWLEDGE:
-                x, y = partner(rows, a, (k,)), partner(rows, b, (k,))
+                # the transform runs have their own data dir and tokenizer: matched on model and tokens
+                x, y = partner(rows, a, (k,), data_dir=None, tok_sha=None), partner(rows, b, (k,), data_dir=None, tok_sha=None)
                 if x and y and x["experiment"] not in ABLATIONS and y["experiment"] not in ABLATIONS:
                     kts.append((contrast(f"{k} gain {size}", [(1, x), (-1, y)], lang),
                                 contrast(f"{k} gain minus {m} gain", [(1, x), (-1, y), (-1, a), (1, b)], lang)))
