@@ -374,7 +374,7 @@ def restore(path, cfg, plan, flags, raw, opt, sampler, padded_vocab, dev, master
     raw.load_state_dict(ck["model"])
     opt.load_state_dict(ck["optim"])
     sampler.load_state_dict(ck["sampler"])
-    torch.set_rng_state(ck["rng"]["torch"])
+    torch.set_rng_state(ck["rng"]["torch"].cpu())  # map_location may have moved it to the GPU
     acc = ck.get("log_acc", {"sums": [0.0] * len(sampler.langs), "counts": [0] * len(sampler.langs)})
     sums = acc["sums"] if master else [0.0] * len(acc["sums"])  # the sums of all ranks: rank 0 carries them
     return ck["step"], ck["tokens_seen"], ck["wall_s"], sums, list(acc["counts"])
@@ -515,6 +515,8 @@ def resolve_config(path, overrides):
     stem = os.path.splitext(os.path.relpath(path, "config"))[0] if path else "run"
     stem = stem if not stem.startswith("..") else os.path.basename(stem)
     m, recipe = cfg["method"], cfg["stages"] == []
+    if not isinstance(m, str):
+        raise ConfigError(f"method: must be a string (a recipe name), got {m!r}")
     if isinstance(m, str) and recipe and m not in RECIPES:
         raise ConfigError(f"method: {'unknown recipe ' + repr(m) if m else 'missing'}; use one of {', '.join(RECIPES)} (or give stages)")
     if isinstance(m, str) and not recipe:

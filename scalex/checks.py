@@ -62,6 +62,8 @@ def validate(cfg, defaults):
     if not 0 <= cfg["stage2_hrl_fraction"] < 1:
         raise ConfigError(f"stage2_hrl_fraction: the share of the HRL budget stage 2 reads, in [0, 1) (0: fixed length), "
                           f"got {cfg['stage2_hrl_fraction']!r}")
+    if cfg["stage2_tokens"] and cfg["stage2_hrl_fraction"]:
+        raise ConfigError("stage2_tokens: a fixed stage-2 length does not go with stage2_hrl_fraction > 0; set one of them to 0")
     if cfg["stage2_tokens"] < 0:
         raise ConfigError(f"stage2_tokens: must be 0 (from the LRL budget) or a positive number of tokens, got {cfg['stage2_tokens']!r}")
     if cfg["lr_min"] > cfg["lr_max"]:
