@@ -82,6 +82,17 @@ def run(script, *args, cwd=ROOT, env=None, timeout=300):
                           capture_output=True, text=True, timeout=timeout)
 
 
+def train_in(home, config="run.py"):
+    """Train a config from inside `home`, as a user in that folder would (relative paths)."""
+    import train
+    here = os.getcwd()
+    os.chdir(home)
+    try:
+        assert train.main([config]) == 0
+    finally:
+        os.chdir(here)
+
+
 def write_config(path, text):
     with open(path, "w") as f:
         f.write(text)

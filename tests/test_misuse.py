@@ -17,7 +17,7 @@ import pytest
 import data
 from scalex import prepare
 import train
-from conftest import ROOT, data_config, make_corpus, run, tiny_run_config, write_config
+from conftest import train_in, ROOT, data_config, make_corpus, run, tiny_run_config, write_config
 
 eval_mod = __import__("eval")
 
@@ -289,12 +289,7 @@ def trained(tmp_path_factory, prepared):
     os.symlink(prepared[0], home / "data" / "tiny")
     cfg = tiny_run_config(home, "data/tiny")  # home/run.py
     write_config(cfg, open(cfg).read().replace(repr(str(home / "runs")), "'runs'"))
-    here = os.getcwd()
-    os.chdir(home)
-    try:
-        assert train.main(["run.py"]) == 0
-    finally:
-        os.chdir(here)
+    train_in(home)
     return home
 
 

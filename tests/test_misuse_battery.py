@@ -20,7 +20,7 @@ import pytest
 import data
 import sweep
 import train
-from conftest import ROOT, data_config, tiny_run_config, write_config
+from conftest import train_in, ROOT, data_config, tiny_run_config, write_config
 
 eval_mod = __import__("eval")
 MAINS = {"train": train.main, "data": data.main, "eval": eval_mod.main, "sweep": sweep.main}
@@ -39,12 +39,7 @@ def project(tmp_path_factory, prepared, corpus):
     keys = ("data_dir", "local_dir", "max_tokens", "val_tokens", "vocab_size", "tokenizer_sample_bytes", "shuffle_block",
             "shard_tokens", "workers")
     write_config(home / "data_cfg.py", "".join(f"{k} = {dcfg[k]!r}\n" for k in keys))
-    here = os.getcwd()
-    os.chdir(home)
-    try:
-        assert train.main(["run.py"]) == 0
-    finally:
-        os.chdir(here)
+    train_in(home)
     return home
 
 
