@@ -7,7 +7,9 @@ Use trained runs: score them, sample from them, export them.
     python eval.py downstream runs/SCALE --tasks=... [--text=zh:FILE,...]   every finished run
     python eval.py sample RUN --prompt="..." [--max_new_tokens=200 --temperature=0.8 --top_k=50 --seed=0]
     python eval.py export RUN OUT_DIR [--lang=zh]          Hugging Face LlamaForCausalLM (export.py)
-    python eval.py report runs/quickstart                  report.md (tables, fits, claims) + plots (report.py)
+    python eval.py report runs/quickstart                  report.md (answer, claims, experiments),
+                                                           runs.csv, figures (report.py); --readme=README.md
+                                                           also rewrites its answer block
     python eval.py plot RUN                                 RUN/plot.png: loss and LR curves, stages marked
     python eval.py --help
 
@@ -326,7 +328,7 @@ OPTIONS = {  # command -> the options it reads; any other is a typo, not somethi
     "run": {"eval_tokens"}, "bpb": {"text", "lang", "name", "max_tokens", "device", "batch_size"},
     "tasks": {"tasks", "device", "batch_size"}, "downstream": {"tasks", "text", "device", "batch_size"},
     "sample": {"prompt", "lang", "max_new_tokens", "temperature", "top_k", "seed", "device"},
-    "export": {"lang"}, "report": {"out", "bootstrap"}, "plot": set()}
+    "export": {"lang"}, "report": {"out", "readme"}, "plot": set()}
 _COUNTS = {"batch_size": 1, "max_new_tokens": 0, "top_k": 1, "seed": 0, "eval_tokens": 1}  # max_tokens: cmd_bpb
 
 
@@ -340,7 +342,7 @@ def check_options(cmd, over):
             raise ConfigError(f"--{k}: must be {'a positive integer' if _COUNTS[k] else 'an integer >= 0'}, got {v!r}")
         if k == "temperature" and not (isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < float("inf")):
             raise ConfigError(f"--temperature: must be a number >= 0 (0: greedy), got {v!r}")
-        if k in ("text", "tasks", "lang", "name", "device", "out") and not isinstance(v, str):
+        if k in ("text", "tasks", "lang", "name", "device", "out", "readme") and not isinstance(v, str):
             raise ConfigError(f"--{k}: give a value, e.g. --{k}=..., got {v!r}")
 
 
@@ -355,15 +357,17 @@ def main(argv):
         if kind:
             check_options(kind, over)
         if len(pos) == 2 and pos[0] == "report":
-            from scalex import claims
             from scalex import report
-            text, md, pngs = report.report(pos[1], over.get("out"), over.get("bootstrap", claims.BOOTSTRAP))
+            text, md, pngs = report.report(pos[1], over.get("out"))
+            if over.get("readme"):
+                report.sync_readme(over["readme"], text, os.path.relpath(os.path.dirname(os.path.abspath(md)),
+                                                                         os.path.dirname(os.path.abspath(over["readme"]))) + "/")
             print(text)
             print(f"wrote {md} and {', '.join(pngs)}")
             return 0
         if len(pos) == 2 and pos[0] == "plot":
-            from scalex import report
-            print(f"wrote {report.plot_run(pos[1])}")
+            from scalex import plots
+            print(f"wrote {plots.plot_run(pos[1])}")
             return 0
         # ---- using a run: bpb, tasks, downstream, sample, export (tasks.py, export.py)
         if cmd == "bpb" and len(pos) == 2:
