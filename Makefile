@@ -103,7 +103,7 @@ results: $(VENV)
 	mkdir -p results
 	cd runs && find $(SCALE) \( -name summary.json -o -name config.json -o -name metrics.jsonl \
 	  -o -name downstream.json -o -name bpb_extra.json \) | sort | tar cf - -T - | tar xf - -C ../results
-	$(PY) eval.py report results/$(SCALE)
+	$(PY) eval.py report results/$(SCALE) $(if $(filter quickstart,$(SCALE)),--readme=README.md)
 
 # Downstream evaluation of every finished run below runs/$(SCALE): multiple-choice TASKS
 # (loader names, cached in data/tasks/, or .jsonl task files) -> each run's downstream.json and

@@ -139,6 +139,9 @@ def experiment(exp, pts, dev, sets, path):
     for p in pts:  # a line: the method and its deviations, less the one on the x-axis
         key = (p["method"],) + tuple((k, v) for k, v in dev[id(p)].items() if not (by_epochs and k == "lrl_epochs"))
         groups.setdefault(key, []).append(p)
+    sets = [s for s in sets if any(table.mean(p, f"{s}.{l}") is not None for p in pts)]  # no empty panel
+    if not sets:
+        return None
     plt = _plt()
     fig, axes = plt.subplots(1, len(sets), figsize=(5 * len(sets) + 2, 3.6), dpi=110,
                              layout="constrained", squeeze=False)

@@ -1,12 +1,12 @@
 """
 How often the claims' verdicts are right, on synthetic run tables whose truth is known:
 
-    python -m scalex.power                    500 draws at 3 and 5 seeds (about a minute)
-    python -m scalex.power --draws=2000 --sd=0.03
+    python -m scalex.power                    500 draws at 3, 5 and 10 seeds (minutes)
+    python -m scalex.power --draws=2000 --sd=0.03 --seeds=3,5
 
 For each claim it prints the false-positive rate (how often "supported" comes out when every
 method is equal and nothing scales) and the power (how often it comes out for a stated, realistic
-effect: EFFECT bpb in the claim's favour, per comparison). A run's bpb is its point's mean plus
+effect: EFFECTS bpb in the claim's favour, per comparison). A run's bpb is its point's mean plus
 seed noise of standard deviation SD (the quickstart's seed std is 0.005-0.05 bpb). tests/ use
 the same tables (`runs`).
 """
@@ -16,9 +16,9 @@ import sys
 from scalex import claims, table
 
 SD = 0.02          # seed noise of one run, bpb
-EFFECT = 0.05      # the effect the power is quoted for, bpb
+EFFECTS = (0.05, 0.1)  # the effects the power is quoted for, bpb per comparison
 SIZES = [100_000, 200_000, 400_000, 800_000]
-SEEDS = (3, 5)
+SEEDS = (3, 5, 10)
 DRAWS = 500
 SPLITS = ("val", "test", "ood")
 
@@ -87,15 +87,19 @@ def rates(means, n_seeds, draws, sd=SD, seed=0):
 def main(argv):
     opts = dict(a[2:].split("=", 1) for a in argv if a.startswith("--") and "=" in a)
     draws, sd = int(opts.get("draws", DRAWS)), float(opts.get("sd", SD))
-    print(f"{draws} draws per cell; seed sd {sd} bpb; power at an effect of {EFFECT} bpb per comparison")
-    print(f"{'claim':<72} " + " ".join(f"{f'FPR/{n}':>7} {f'power/{n}':>8}" for n in SEEDS))
-    res = {n: (rates(truth(0.0), n, draws, sd), rates(truth(EFFECT), n, draws, sd, seed=1)) for n in SEEDS}
+    seeds = [int(n) for n in opts.get("seeds", ",".join(map(str, SEEDS))).split(",")]
+    print(f"{draws} draws per cell; seed sd {sd} bpb per run; FPR: share 'supported' with no effect; "
+          f"power: share 'supported' at an effect of {' / '.join(map(str, EFFECTS))} bpb")
+    cols = [(n, e) for n in seeds for e in (0.0,) + EFFECTS]
+    res = {(n, e): rates(truth(e), n, draws, sd, seed=i) for i, (n, e) in enumerate(cols)}
+    print("| claim | " + " | ".join(f"{n} seeds: " + ("FPR" if e == 0 else f"power at {e}") for n, e in cols) + " |")
+    print("|---|" + "---|" * len(cols))
     for k, (text, _) in claims.CLAIMS.items():
-        cells = " ".join(f"{res[n][0][k]:>7.3f} {res[n][1][k]:>8.3f}" for n in SEEDS)
-        print(f"({k}) {text:<68} {cells}")
-    for n in SEEDS:
-        r = rates(truth(plateau=[3.0, 2.8, 2.75, 2.75]), n, draws, sd, seed=2)["b"]
-        print(f"(b) on a plateau (3.0, 2.8, 2.75, 2.75), {n} seeds: 'supported' in {r:.3f} of draws")
+        print(f"| ({k}) {text} | " + " | ".join(f"{res[c][k]:.3f}" for c in cols) + " |")
+    plateau = [3.0, 2.8, 2.75, 2.75]
+    for n in seeds:
+        r = rates(truth(plateau=plateau), n, draws, sd, seed=99)["b"]
+        print(f"(b) on a plateau {tuple(plateau)}, {n} seeds: 'supported' in {r:.3f} of draws")
     return 0
 
 

@@ -145,7 +145,8 @@ def claim_section(k, c, sets):
 # --- the experiments ------------------------------------------------------------------------
 def experiment_table(exp_pts, dev, sets):
     langs = sorted({k.split(".")[1] for p in exp_pts for r in p["runs"].values() for k in r
-                    if k.split(".")[0] in ("val",) + tuple(sets) and not k.endswith(".se")})
+                    if k.split(".")[0] in ("val",) + tuple(sets) and not k.endswith(".se")},
+                   key=lambda l: (l == exp_pts[0]["hrl"], l))  # the LRLs first
     cols = [f"{s}.{l}" for s in dict.fromkeys(["val"] + sets) for l in langs
             if any(table.mean(p, f"{s}.{l}") is not None for p in exp_pts)]
     extra = sorted({k for p in exp_pts for r in p["runs"].values() for k in r if k.startswith(("extra.", "acc."))})
