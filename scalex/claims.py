@@ -65,25 +65,49 @@ def gain(name, small, large, split, lang):
 
 
 def mde(t, alpha):
-    """The smallest |delta| these seeds detect with probability POWER at level alpha (from the
-    observed seed spread of the differences; a paired t-test)."""
-    if t["sd"] is None or t["n"] < 2:
+    """The smallest |delta| these seeds detect with probability POWER at level alpha: the paired
+    t-test's power from the noncentral t, at the observed seed spread of the differences."""
+    if t["sd"] is None or t["n"] < SEEDS_MIN:
         return None
-    from scipy.stats import t as tdist
-    k = t["n"] - 1
-    return (float(tdist.ppf(1 - alpha / 2, k)) + float(tdist.ppf(POWER, k))) * t["sd"] / math.sqrt(t["n"])
+    from scipy.optimize import brentq
+    from scipy.stats import nct, t as tdist
+    k, root_n = t["n"] - 1, math.sqrt(t["n"])
+    crit = float(tdist.ppf(1 - alpha / 2, k))
+    def power(nc):  # scipy's tails turn NaN far out, where the power is 1
+        got = float(nct.sf(crit, k, nc) + nct.cdf(-crit, k, nc))
+        return (1.0 if math.isnan(got) else got) - POWER
+    return brentq(power, 0.0, 500.0) * t["sd"] / root_n
 
 
-def weakest(tests):
-    """An intersection-union primary: the part that decides it (one significantly against the
-    claim if any, else the one of largest p)."""
-    if not tests:
-        return None
-    against = [t for t in tests if t["p"] is not None and t["p"] < ALPHA and t["delta"] > 0]
-    known = [t for t in tests if t["p"] is not None]
-    if against or len(known) < len(tests):
-        return (against or [t for t in tests if t["p"] is None])[0]
-    return max(known, key=lambda t: t["p"])
+def iut(parts):
+    """An intersection-union primary (the claim needs every part): its p is the largest."""
+    known = [t for t in parts if t["p"] is not None]
+    return max(known, key=lambda t: t["p"]) if known and len(known) == len(parts) else None
+
+
+def judge(parts, family):
+    """A primary's parts -> (verdict, the part that decided it). The parts' largest p, Holm-
+    corrected across the claims (holm sets p_adj), below ALPHA: every part differs from zero,
+    and the verdict is their common direction (each |delta| >= MIN_EFFECT). Otherwise a part
+    against the claim at p < ALPHA / (claims x parts) refutes it; else inconclusive."""
+    for t in parts:
+        if t["n"] < SEEDS_MIN or t["p"] is None:
+            return decide(t), t
+    w = iut(parts)
+    if w["p_adj"] < ALPHA:
+        worst = max(parts, key=lambda t: t["delta"])
+        if worst["delta"] <= -MIN_EFFECT:
+            return SUP, w
+        worst["p_adj"] = max(worst.get("p_adj", 0.0), w["p_adj"])  # every part is below it
+        return (NOT if worst["delta"] >= MIN_EFFECT else f"{NOT} (|delta| below the {MIN_EFFECT:g} bpb "
+                "minimum)"), worst
+    bound = ALPHA / (family * len(parts))
+    against = [t for t in parts if t["delta"] >= MIN_EFFECT and t["p"] < bound]
+    if against:
+        t = min(against, key=lambda t: t["p"])
+        t["p_adj"] = min(1.0, t["p"] * family * len(parts))
+        return NOT, t
+    return NOISE, w
 
 
 def holm(tests):
@@ -97,7 +121,7 @@ def holm(tests):
 
 
 def decide(t):
-    """A comparison -> its verdict (module docstring)."""
+    """A single comparison -> its verdict (module docstring); judge() decides a primary."""
     if t is None or t["n"] == 0:
         return NOTRUN
     if t["n"] < SEEDS_MIN:
@@ -123,15 +147,19 @@ def lrl(p):
 
 def deviations(pts):
     """{id(point): {key: value}}: where each point departs from the settings most points share
-    (the recipe's own keys, sizes, data and tokenizer hashes aside). A point without any is on
-    the main curves; the others are labelled by them ("joint, lrl_epochs 8")."""
+    (ties: ScaleX's), sizes and data and tokenizer hashes aside, and a key every point of a
+    method has (translate's budget of translated text) counted as the method's own. A point
+    without any deviation is on the main curves; the others are named by them."""
     skip = {"method", "data", "tok_sha"} | {f"budget.{p['hrl']}" for p in pts}
     keys = sorted({k for p in pts for k in table.settings_of(p)} - skip)
+    own = {(m, k) for m in {p["method"] for p in pts} for k in keys
+           if all(k in p for p in pts if p["method"] == m) and not all(k in p for p in pts)}
     mode = {}
     for k in keys:
         vals = [repr(p.get(k)) for p in pts]
-        mode[k] = max(sorted(set(vals)), key=vals.count)
-    return {id(p): {k: p.get(k) for k in keys if mode[k] != "None" and repr(p.get(k)) != mode[k]}
+        prefer = [repr(p.get(k)) for p in pts if p["method"] == "scalex"]
+        mode[k] = max(sorted(set(vals)), key=lambda v: (vals.count(v), prefer.count(v)))
+    return {id(p): {k: p.get(k) for k in keys if repr(p.get(k)) != mode[k] and (p["method"], k) not in own}
             for p in pts}
 
 
@@ -141,8 +169,11 @@ def name(p, dev):
 
 def curve(pts, dev, method, **want):
     """The points of a method by HRL size: those with no deviation except the ones in want."""
-    out = [p for p in pts if p["method"] == method and dev[id(p)] == want]
-    return sorted(out, key=hrl_size)
+    out = {}
+    for p in sorted((p for p in pts if p["method"] == method and dev[id(p)] == want),
+                    key=lambda p: -len(p["seeds"])):
+        out.setdefault(hrl_size(p), p)  # one point a size (equal settings are one point already)
+    return [out[s] for s in sorted(out)]
 
 
 def at(c, size):
@@ -230,27 +261,33 @@ def claim_knowledge(pts, dev, split):
 
 
 def baselines(pts, dev, p):
-    """[(name, point)]: the compute-matched joint and LRL-only at p's size, the best LRL-only."""
+    """[(name, point or None: not compute-matched)]: the compute-matched joint and LRL-only at
+    p's size, the data transformations run there, and the best LRL-only."""
     out = []
-    for m in ("joint", "lrl_only"):
+    for m in ("joint", "lrl_only", "translate", "codeswitch"):
         b = at(curve(pts, dev, m), hrl_size(p))
-        if b and matched(b, p):
-            out.append((f"{m} (compute-matched)", b))
+        if b:
+            out.append((f"{m} (compute-matched)" if matched(b, p) else f"{m} (not compute-matched: "
+                        f"{table.mean(b, 'tokens') / table.mean(p, 'tokens'):.0%} of the tokens)",
+                        b if matched(b, p) else None))
     best = best_lrl_only(pts, dev, p)
-    if best:
+    if best and all(b is not best for _, b in out):
         out.append((f"best LRL-only ({epochs(best)})", best))
     return out
 
 
 def claim_scalex(pts, dev, split):
-    """(c) ScaleX beats every baseline (compute-matched joint and LRL-only, the best LRL-only)
-    at the largest HRL size. Secondary: the other sizes, ScaleX's gain from English against
-    joint's, and every other method against ScaleX."""
+    """(c) ScaleX beats every baseline (compute-matched joint and LRL-only, the data
+    transformations, the best LRL-only) at the largest HRL size. Secondary: the other sizes,
+    ScaleX's gain from English against joint's, and every other method against ScaleX."""
     sx = curve(pts, dev, "scalex")
     if not sx:
         return {"primary": [], "secondary": [], "why": (NOTRUN, "needs scalex runs")}
     l, top = lrl(sx[0]), sx[-1]
-    test = lambda p, n, b: pair(f"scalex - {n} at {fmt_tokens(hrl_size(p))}", p, b, split, l)
+    # a baseline that is not compute-matched is a part with no numbers: the claim is "not run"
+    test = lambda p, n, b: (pair(f"scalex - {n} at {fmt_tokens(hrl_size(p))}", p, b, split, l) if b else
+                            {"name": f"scalex - {n} at {fmt_tokens(hrl_size(p))}", "split": split, "lang": l,
+                             "n": 0, "delta": None, "sd": None, "ci": None, "p": None})
     prim = [test(top, n, b) for n, b in baselines(pts, dev, top)]
     sec = [test(p, n, b) for p in sx[:-1] for n, b in baselines(pts, dev, p)]
     jc = curve(pts, dev, "joint")
@@ -260,7 +297,8 @@ def claim_scalex(pts, dev, split):
                            [(1, top), (-1, sx[0]), (-1, j1), (1, j0)], split, l))
     for p in sx:
         for q in pts:
-            if (q["method"] not in LRL_ONLY + ("scalex", "joint") and hrl_size(q) == hrl_size(p)
+            if (q["method"] not in LRL_ONLY + ("scalex", "joint", "translate", "codeswitch")
+                    and hrl_size(q) == hrl_size(p)
                     and lrl(q) == l and "lrls" not in dev[id(q)] and matched(p, q)):
                 sec.append(pair(f"{name(q, dev)} - scalex at {fmt_tokens(hrl_size(p))}", q, p, split, l))
     return {"primary": prim, "secondary": sec, "why": (NOTRUN, "no baseline at scalex's sizes")}
@@ -322,7 +360,7 @@ def claim_multilingual(pts, dev, split):
 CLAIMS = {
     "a": ("data transformation (translate, codeswitch) does not keep scaling", claim_transform),
     "b": ("knowledge transfer (ScaleX) scales with HRL data", claim_knowledge),
-    "c": ("ScaleX beats joint, the compute-matched and the best LRL-only", claim_scalex),
+    "c": ("ScaleX beats every baseline (joint, LRL-only, transformed data, best LRL-only)", claim_scalex),
     "d": ("ScaleX's constant-then-cosine LR schedule beats cosine and WSD", claim_schedule),
     "e": ("tokens shared across languages matter (joint vs disjoint tokenizer)", claim_tokens),
     "f": ("ScaleX generalises to more LRLs (beats joint on each)", claim_multilingual),
@@ -338,14 +376,17 @@ def judged_sets(pts):
     return got if "test" in got else ["val"] + got
 
 
-def scale_phrase(prim):
-    """(b)'s verdict in words: scales, stops scaling at N, or the plain verdict."""
-    v = [decide(t) for t in prim]
-    if v and all(x == SUP for x in v):
-        return "supported: it scales"
-    if len(v) == 2 and v[0] == SUP:
-        return f"{NOT}: stops scaling at {prim[1]['from']}"
-    return decide(weakest(prim))
+def scale_phrase(prim, family):
+    """(b): scales (the range and the last step), stops scaling at N (only the range), or the
+    verdict of the parts."""
+    v, t = judge(prim, family)
+    if v == SUP:
+        return "supported: it scales", t
+    rng = prim[0]
+    if (len(prim) == 2 and rng["p"] is not None and rng["p"] * family < ALPHA
+            and rng["delta"] <= -MIN_EFFECT and v == NOISE):
+        return f"stops scaling at {prim[1]['from']} (no gain shown over the last step)", prim[1]
+    return v, t
 
 
 def verdicts(pts):
@@ -355,24 +396,20 @@ def verdicts(pts):
     out = {k: {"claim": text, "by_set": {}} for k, (text, _) in CLAIMS.items()}
     for split in sets:
         got = {k: f(pts, dev, split) for k, (_, f) in CLAIMS.items()}
-        for g in got.values():  # a set without some LRL's text tests the parts it has
-            g["primary"] = [t for t in g["primary"] if t["n"]] or g["primary"][:0]
-            g["why"] = g["why"] if g["why"][0] != NOTRUN or not g["secondary"] else (NOTRUN, f"no scores on {split}")
-        holm([weakest(g["primary"]) for g in got.values()])
+        family = max(1, sum(bool(g["primary"]) for g in got.values()))
+        holm([iut(g["primary"]) for g in got.values() if g["primary"]])
         for k, g in got.items():
-            w = weakest(g["primary"])
-            for t in g["primary"]:  # the parts of a primary share its correction
-                if w and w.get("p_adj") is not None and t["p"] is not None:
-                    t["p_adj"] = min(1.0, t["p"] * w["p_adj"] / max(w["p"], 1e-300))
-                t["level"], t["role"] = (w or {}).get("level", ALPHA), "primary"
+            for t in g["primary"]:
+                t["level"], t["role"] = ALPHA / family, "primary"
             for t in g["secondary"]:
                 t["level"], t["role"] = ALPHA, "secondary"
-            v = (g["why"][0] if not g["primary"] else scale_phrase(g["primary"]) if k == "b"
-                 else decide(w))
+            if not g["primary"]:
+                v, w = g["why"][0], None
+            else:
+                v, w = (scale_phrase if k == "b" else judge)(g["primary"], family)
             shown = g["primary"] if k == "b" else [w]  # scaling: the range and the last step
             out[k]["by_set"][split] = {"verdict": v, "primary": w, "tests": g["primary"] + g["secondary"],
-                                       "shown": shown,
-                                       "why": None if g["primary"] else g["why"][1]}
+                                       "shown": shown, "why": None if g["primary"] else g["why"][1]}
     for k, c in out.items():
         c["verdict"] = c["by_set"][sets[0]]["verdict"]
         c["sentence"] = sentence(c, sets)
@@ -388,18 +425,17 @@ def fmt_delta(t):
     return f"delta {t['delta']:+.3f}{ci} bpb{p}, {t['n']} seeds"
 
 
-DECISIVE = (SUP, NOT, "supported: it scales")
-
-
 def sentence(c, sets):
-    """What decided the verdict on each judged set, the MDE where it is inconclusive; a set with
-    a decisive verdict other than the first set's is named as disagreeing."""
+    """What decided the verdict on each judged set, the MDE where it is inconclusive; a set whose
+    delta points the other way while either set is decisive is marked as disagreeing."""
     out = []
-    first = c["by_set"][sets[0]]["verdict"]
+    first = c["by_set"][sets[0]]
     whys = {c["by_set"][s]["why"] for s in sets}
     if len(whys) == 1 and None not in whys:
         w = whys.pop()
         return f"{w[0].upper()}{w[1:]}."
+    decisive = lambda o: o["verdict"].startswith((SUP, NOT))
+    sign = lambda o: (o["primary"] or {}).get("delta") or 0
     for split in sets:
         o = c["by_set"][split]
         t = o["primary"]
@@ -407,7 +443,7 @@ def sentence(c, sets):
              + ", ".join(f"{x['name']}: {fmt_delta(x)}" for x in o["shown"]))
         if o["verdict"] == NOISE and mde(t, t["level"]) is not None:
             s += f" (these seeds detect |delta| >= {mde(t, t['level']):.3f})"
-        tag = "" if split == sets[0] or o["verdict"] == first else "**disagrees**: " \
-            if o["verdict"].startswith(DECISIVE) else "does not confirm it: " if first.startswith(DECISIVE) else ""
-        out.append(tag + s)
+        if split != sets[0] and sign(o) * sign(first) < 0 and (decisive(o) or decisive(first)):
+            s = "**disagrees**: " + s
+        out.append(s)
     return "; ".join(out) + "."

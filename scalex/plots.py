@@ -70,7 +70,9 @@ def main(lines, best, sets, path):
                    if table.mean(p, col) is not None]
             if pts:
                 xs, y, e = zip(*pts)
-                ax.errorbar(xs, y, yerr=e, marker="o", capsize=3, color=COLORS.get(n.split()[0], "#444"), label=n)
+                gaps = len(xs) < len({s for _, c2 in lines for s in c2})  # not run at every size: dotted
+                ax.errorbar(xs, y, yerr=e, marker="o", capsize=3, color=COLORS.get(n.split()[0], "#444"),
+                            ls=":" if gaps else "-", label=n + (" (not every size)" if gaps else ""))
                 ys += [] if n.startswith("lrl_only") else list(y)
         if best and table.mean(best, col) is not None:
             ax.axhline(table.mean(best, col), color=COLORS["lrl_only_epochs"], ls="--", lw=1,
@@ -107,11 +109,13 @@ def curves(lines, sets, path):
     fig, axes = plt.subplots(1, len(sets), figsize=(5 * len(sets) + 2, 3.8), dpi=110,
                              layout="constrained", squeeze=False)
     for ax, split in zip(axes[0], sets):
+        ys = []
         for n, c in lines:
             p = c[size]
             pts = _curve(p, split, lrl(p))
             if pts:
                 ax.plot(*zip(*pts), "o-", ms=3, color=COLORS.get(n.split()[0], "#444"), label=n)
+                ys += [] if n.startswith("lrl_only") else [y for _, y in pts]
             if p["method"] == "scalex":
                 cfg = read_json(os.path.join(next(iter(p["runs"].values()))["dir"], "config.json"), _FIX)
                 plan = cfg.get("plan") or {}
@@ -121,10 +125,11 @@ def curves(lines, sets, path):
         from matplotlib.ticker import FuncFormatter
         ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: fmt_tokens(x) if x > 0 else "0"))
         ax.set(xlabel="tokens seen (all languages)", ylabel=f"{split} bits/byte")
+        _ylim(ax, ys or [0, 1])
         ax.grid(alpha=0.3)
     h, lab = axes[0][0].get_legend_handles_labels()
     fig.legend(h, lab, loc="outside right upper", fontsize=8)
-    fig.suptitle(f"learning curves at {fmt_tokens(size)} HRL tokens, mean over seeds", fontsize=9)
+    fig.suptitle(f"the y-range is the bilingual methods'; learning curves at {fmt_tokens(size)} HRL tokens, mean over seeds", fontsize=9)
     return _save(fig, path)
 
 

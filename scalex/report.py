@@ -17,7 +17,7 @@ from scalex.configurator import ConfigError, atomic_write
 
 ORDER = ("lrl-only", "mix", "scalex", "order", "proportion", "translate", "codeswitch",
          "ablate-lr", "ablate-tokens", "lrl-epochs", "multilingual")  # the paper's order
-MAIN = ("lrl_only", "joint", "translate", "scalex")  # the answer's table and plot, with best LRL-only
+MAIN = ("lrl_only", "joint", "translate", "codeswitch", "scalex")  # with the best LRL-only: <= 6 lines
 SET_NAMES = {"val": "val (in-domain; picks settings)", "test": "test (in-domain, held out)",
              "ood": "ood (out-of-domain Chinese)"}
 BEGIN, END = "<!-- answer -->", "<!-- /answer -->"  # README.md carries this block verbatim
@@ -49,8 +49,12 @@ def setting(rows, pts, sets):
                                                              else "") for r in rows})
     wall = sum(r.get("wall_s") or 0 for r in rows)
     sizes = sorted({hrl_size(p) for p in sx})
-    fallback = "" if "test" in sets else " These runs have no test set: val stands in for it, and " \
-        "it also picked settings, so its verdicts are optimistic."
+    fallback = "" if "test" in sets else " These runs have no test set: val stands in for it, " \
+        "though it also picked the best LRL-only."
+    mixed = [p for p in pts if len({r.get("code_sha") for r in p["runs"].values()}) > 1]
+    if mixed:
+        fallback += (f" **{len(mixed)} of {len(pts)} points mix seeds trained or scored by different code** "
+                     f"({', '.join(table.METHOD_FILES)} differ; runs.csv's code_sha): train them again at one commit.")
     return (f"**Setting.** model {p0.get('model')} ({(p0['runs'][p0['seeds'][0]].get('params') or 0) / 1e6:.2g}M "
             f"non-embedding params), {lrl(p0)} {p0.get('budget.' + lrl(p0)):,} unique tokens, "
             f"{p0['hrl']} {', '.join(fmt_tokens(s) for s in sizes)}; {len(seeds)} seeds, {len(rows)} runs, "
@@ -78,13 +82,14 @@ def answer_table(pts, dev, split, verdict):
     l = lrl(lines[0][1][sizes[0]])
     col = f"{split}.{l}"
     means = {s: [table.mean(c[s], col) for _, c in lines if s in c and table.mean(c[s], col) is not None]
-             for s in sizes}
+             + ([table.mean(best, col)] if best and table.mean(best, col) is not None else []) for s in sizes}
     body = [[n] + [pm(c[s], col, bold=table.mean(c[s], col) == min(means[s])) if s in c else ""
                    for s in sizes] for n, c in lines]
     if best:
-        body.append([f"best LRL-only ({claims.epochs(best)}; one point, picked on val)"]
-                    + [pm(best, col)] * len(sizes))
-    diff = ["**scalex - best baseline** [95% CI], p"]
+        body.append([f"best LRL-only: {claims.name(best, dev)} at {fmt_tokens(hrl_size(best))} "
+                     f"({claims.epochs(best)}; picked on val)"]
+                    + [pm(best, col, bold=table.mean(best, col) == min(means[s])) for s in sizes])
+    diff = ["**scalex - best baseline** [95% CI], raw p"]
     for s in sizes:
         tests = [t for t in verdict["by_set"][split]["tests"] if t["name"].startswith("scalex - ")
                  and t["name"].endswith(f" at {fmt_tokens(s)}")]
@@ -98,28 +103,37 @@ def answer_table(pts, dev, split, verdict):
 
 
 def answer_line(v, sets):
-    """The answer in one line: claim (c)'s primary (the comparison that decides it) per set."""
-    parts = []
+    """The answer in one line: per set, ScaleX against its strongest baseline at the largest HRL
+    size, and the comparison claim (c)'s verdict rests on (its least certain part)."""
+    parts, size = [], None
     for split in sets:
         o = v["c"]["by_set"][split]
-        t = o["primary"]
-        if t and t["delta"] is not None:
-            word = "better" if t["delta"] < 0 else "worse"
-            who, size = t["name"].split(" - ")[1].rsplit(" at ", 1)
-            parts.append(f"on {split} it is {abs(t['delta']):.3f} bpb {word} than {who} ({o['verdict']})")
+        prim = [t for t in o["tests"] if t["role"] == "primary" and t["delta"] is not None]
+        if not prim:
+            continue
+        top = max(prim, key=lambda t: t["delta"])
+        who, size = top["name"].split(" - ", 1)[1].rsplit(" at ", 1)
+        word = "better" if top["delta"] < 0 else "worse"
+        s = f"on {split} ScaleX is {abs(top['delta']):.3f} bpb {word} than its strongest baseline, {who} (raw p={top['p']:.2g})"
+        d = o["primary"]
+        if d is not top and d.get("delta") is not None:
+            s += f", and {d['delta']:+.3f} against {d['name'].split(' - ', 1)[1].rsplit(' at ', 1)[0]}"
+        parts.append(s)
     if not parts:
         return "**Answer.** Not run: the report needs scalex and a baseline at one HRL size at least."
-    return (f"**Answer.** Does ScaleX beat every baseline (claim c) at the largest HRL size ({size})? "
-            f"**{v['c']['verdict']}**: " + "; ".join(parts) + ".")
+    return (f"**Answer.** Does ScaleX beat every baseline at the largest HRL size ({size})? "
+            f"**{v['c']['verdict']}** (claim c): " + "; ".join(parts) + ".")
 
 
 def first_screen(rows, pts, dev, v, sets):
-    out = [BEGIN, answer_line(v, sets), "", setting(rows, pts, sets), ""]
+    out = [BEGIN, answer_line(v, sets), "", setting(rows, pts, sets), "",
+           "Tables: bits per byte, mean ± seed std, lower is better, bold = best in its column; "
+           "delta = A - B in bpb, negative = A better.", ""]
     for split in sets:
         t, _ = answer_table(pts, dev, split, v["c"])
         out += [t, ""] if t else []
-    out += ["**Claims** (delta = A - B in bpb, negative = A better; one primary comparison per claim, "
-            "Holm-corrected across claims per set; details below):", ""]
+    out += ["**Claims** (one primary comparison each, Holm-corrected across the claims per set; "
+            "each claim's section below lists every comparison):", ""]
     out += [f"- ({k}) {c['claim']}: **{c['verdict']}**. {c['sentence']}" for k, c in v.items()]
     out += ["", "![main comparison](report.png) ![learning curves](report-curves.png)", END]
     return out

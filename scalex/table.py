@@ -24,7 +24,9 @@ NOT_SETTINGS = ("run_name", "out_dir", "data_dir", "stages", "device", "compile"
                 "experiment", "scale", "log_interval", "eval_interval", "ckpt_interval", "log_samples",
                 "wandb_log", "wandb_project", "tensorboard")
 # Columns that are neither settings nor results: where a row came from.
-META = ("seed", "experiment", "dir", "plan_sha", "commit", "dirty", "runs", "seeds", "experiments")
+META = ("seed", "experiment", "dir", "plan_sha", "commit", "dirty", "code_sha", "runs", "seeds", "experiments")
+# The files whose code trains and scores a run: runs of one point should share them.
+METHOD_FILES = ("train.py", "model.py", "data.py", "kernels.py", "eval.py")
 SPLITS = ("val", "test", "ood")  # a summary's "<split>_bpb" fields
 RESULT_FIELDS = ("steps", "tokens", "flops", "params", "wall_s", "chrf", "translator")
 _FIX = "the run is damaged: train it again or move its folder out of the report's root"
@@ -70,6 +72,7 @@ def load_run(rd, root):
     code = c.get("code") or {}
     row = {"seed": cfg.get("seed"), "dir": rd, "plan_sha": s.get("plan_sha256"),
            "commit": code.get("git_commit"), "dirty": code.get("git_dirty"),
+           "code_sha": "-".join(str((code.get("files_sha256") or {}).get(f, ""))[:8] for f in METHOD_FILES),
            "experiment": cfg.get("experiment") or (rel[0] if len(rel) > 1 else "runs"),
            **_flat({k: v for k, v in cfg.items() if k not in NOT_SETTINGS}),
            "lrls": ",".join(s.get("lrls") or [l for l in cfg["budget"] if l != cfg["hrl"]
@@ -185,7 +188,7 @@ def write_csv(rows, root, path):
     """The table as CSV, one row per run (its folder relative to root), settings then results:
     for pandas and the like."""
     rows = [dict(r, dir=os.path.relpath(r["dir"], root)) for r in rows]
-    cols = list(META[:5]) + sorted({k for r in rows for k in settings_of(r)})
+    cols = list(META[:7]) + sorted({k for r in rows for k in settings_of(r)})
     cols += sorted({k for r in rows for k in r if is_result(k)})
     with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, cols, extrasaction="ignore", lineterminator="\n")

@@ -64,7 +64,7 @@ def test_the_answer_fits_on_one_screen(built):
     assert any(l.startswith("**Setting.**") and f"{len(rows)} runs" in l and "abc1234def" in l for l in head)
     assert sum(l.startswith("| zh bpb on ") for l in head) == 2  # test and ood, as separate tables
     assert sum(l.startswith("- (") for l in head) == 6  # one verdict line per claim
-    assert any(l.startswith("| **scalex - best baseline** [95% CI], p |") for l in head)
+    assert any(l.startswith("| **scalex - best baseline** [95% CI], raw p |") for l in head)
 
 
 def test_cells_are_short_and_no_label_is_a_hash(built):
