@@ -242,11 +242,11 @@ def verify(data_dir):
 # ----------------------------------------------------------------------------- CLI
 def main(argv):
     from scalex import prepare
-    from scalex.configurator import help_text, load_config
+    from scalex.configurator import load_config
     try:
         pos, over = parse_args(argv)
         if over.pop("help", False):
-            print(help_text(os.path.abspath(prepare.__file__), __doc__))
+            print(f"{__doc__.strip()}\n\nsettings of a data config (--key=value overrides them):\n{prepare.SETTINGS.help()}")
             return 0
         if len(pos) == 2 and pos[0] == "verify":
             verify(pos[1])
@@ -256,7 +256,7 @@ def main(argv):
             prepare.validate_data_config(cfg)
             prepare.prepare(cfg) if pos[0] == "prepare" else prepare.stats(cfg)
             return 0
-    except ConfigError as e:
+    except (ConfigError, OSError) as e:
         fail(e)
     fail(f"command: give prepare CONFIG, stats CONFIG or verify DATA_DIR, got {' '.join(pos) or 'nothing'}; see `python data.py --help` (benchmarks: bench.py)")
 

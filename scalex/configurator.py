@@ -7,14 +7,16 @@ an error. Bad input of any kind is reported as one line naming the field, exit c
 any compute is spent (`ConfigError` + `fail`).
 """
 import ast
+import contextlib
 import fcntl
+import glob
 import hashlib
-import io
 import json
 import os
+import signal
 import sys
+import threading
 import time
-import tokenize
 import traceback
 
 
@@ -23,6 +25,9 @@ class ConfigError(Exception):
 
 
 def fail(err):
+    """The one line of bad input (exit 2); an OSError (a full disk, a read-only folder) names its path."""
+    if isinstance(err, OSError):
+        err = f"{err.filename or 'a file'}: {err.strerror or err}; free disk space or choose a folder you can write"
     print(f"error: {err}", file=sys.stderr)
     sys.exit(2)
 
@@ -173,15 +178,52 @@ def sha256_file(path, chunk=1 << 22):
     return h.hexdigest()
 
 
+_TEMPS = set()  # temp files being written: removed on every exit, a signal's included
+
+
 def atomic_write(path, write_fn, mode="wb"):
     """Write through a temp file and rename: a reader sees the old file or the whole new one,
-    never a torn one, whatever kills us in between."""
+    never a torn one, whatever kills us in between. The temp file goes on every way out (an
+    error, Ctrl-C, SIGTERM); one a SIGKILL left behind goes with the next write of `path`."""
+    for old in glob.glob(glob.escape(path) + ".tmp[0-9]*"):
+        pid = old.rpartition(".tmp")[2]
+        if pid.isdigit() and not _alive(int(pid)):
+            os.remove(old)
     tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, mode) as f:
-        write_fn(f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    _TEMPS.add(tmp)
+    try:
+        with open(tmp, mode) as f:
+            write_fn(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        _TEMPS.discard(tmp)
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+def _on_signal(signum, frame):
+    for tmp in list(_TEMPS):
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
+for _sig in (signal.SIGTERM, signal.SIGHUP):
+    if signal.getsignal(_sig) == signal.SIG_DFL and threading.current_thread() is threading.main_thread():
+        signal.signal(_sig, _on_signal)
 
 
 def write_json(path, obj):
@@ -230,44 +272,6 @@ def unlock(path):
     f = _LOCKS.pop(path, None)
     if f:
         f.close()  # closing drops the flock; the file stays (removing it would race a waiting locker)
-
-
-# ----------------------------------------------------------------------------- help
-def help_text(script, doc):
-    """Usage (the script's docstring) and every key of its defaults block with its default
-    and its comment, read from the source: the block between `# defaults` and `DEFAULTS =`.
-    A comment above a key is its comment, unless it is a short lowercase line ("# model"),
-    which heads a section."""
-    with open(script, encoding="utf-8") as f:
-        src = f.read()
-    lines = src.splitlines()
-    a = next(i for i, ln in enumerate(lines) if ln.startswith("# defaults"))
-    b = next(i for i, ln in enumerate(lines) if ln.startswith("DEFAULTS ="))
-    comments = {}
-    for t in tokenize.generate_tokens(io.StringIO(src).readline):
-        if t.type == tokenize.COMMENT and a < t.start[0] - 1 < b:
-            comments[t.start[0]] = t.string.lstrip("#").strip()
-    out = [doc.strip(), "", "config keys (a config file sets them; --key=value overrides; --help: this):"]
-    above = []
-    for node in ast.parse(src).body:
-        if not (isinstance(node, ast.Assign) and a < node.lineno - 1 < b):
-            continue
-        own = " ".join(comments[n] for n in range(node.lineno, node.end_lineno + 1) if n in comments
-                       and not lines[n - 1].lstrip().startswith("#"))
-        above = []
-        n = node.lineno - 1
-        while n in comments and lines[n - 1].lstrip().startswith("#"):
-            above.insert(0, comments[n])
-            n -= 1
-        heading = len(above) == 1 and len(above[0]) < 40 and all(c.islower() or c in " ,&/" for c in above[0])
-        if heading:
-            out += ["", f"  [{above[0]}]"]
-        text = own or ("" if heading else " ".join(above))
-        targets = node.targets[0].elts if isinstance(node.targets[0], ast.Tuple) else node.targets
-        values = node.value.elts if isinstance(node.value, ast.Tuple) and len(targets) > 1 else [node.value]
-        for t, v in zip(targets, values):
-            out.append(f"  --{t.id}={' '.join(ast.get_source_segment(src, v).split())}" + (f"\n      {text}" if text else ""))
-    return "\n".join(out)
 
 
 # ----------------------------------------------------------------------------- progress
