@@ -66,15 +66,10 @@ def test_read_json_names_a_torn_file(tmp_path):
         configurator.read_json(str(tmp_path / "x.json"), "do this")
 
 
-def test_help_reads_keys_defaults_and_comments(tmp_path):
-    src = tmp_path / "s.py"
-    src.write_text('"""doc"""\n# -----\n# defaults (x)\n# section\nalpha = 1   # the first\n# about beta,\n# on two lines\n'
-                   'beta = {"a": 2,\n        "b": 3}\nc, d = "x", 4  # shared\nDEFAULTS = {}\n')
-    out = configurator.help_text(str(src), "usage: s")
-    assert out.splitlines()[0] == "usage: s" and "  [section]" in out
-    assert '  --alpha=1\n      the first' in out
-    assert '  --beta={"a": 2, "b": 3}\n      about beta, on two lines' in out
-    assert '  --c="x"\n      shared' in out and '  --d=4\n      shared' in out
+def test_help_lists_each_key_with_default_meaning_and_type():
+    from scalex.schema import Int, Table
+    out = Table("section", ("alpha", 1, Int(1), "the first")).help()
+    assert "  [section]" in out and "  --alpha=1\n      the first (a positive integer)" in out
 
 
 def test_progress_in_logs_is_plain_lines(monkeypatch, capsys):
