@@ -252,6 +252,9 @@ def main(argv):
             verify(pos[1])
             return 0
         if len(pos) == 2 and pos[0] in ("prepare", "stats"):
+            if over.get("local_dir") == "":  # an empty DATA= or --local_dir= is a mistake, not "use the Hub"
+                raise ConfigError("local_dir: empty; give the folder holding en.jsonl.gz, zh.jsonl.gz, or leave the "
+                                  "option out to stream the config's sources from the Hugging Face Hub")
             cfg = load_config(pos[1], over, prepare.DEFAULTS)
             prepare.validate_data_config(cfg)
             prepare.prepare(cfg) if pos[0] == "prepare" else prepare.stats(cfg)

@@ -30,7 +30,7 @@ from scalex.transform import Transform, validate_spec
 
 # -----------------------------------------------------------------------------
 # defaults for a data config (config/<scale>/data.py overrides them): each key's type and meaning
-SOURCE = T("a source (a path or hf:OWNER/NAME:PATH) or a transform dict", lambda v: Str().test(v) or isinstance(v, dict))
+SOURCE = T("a source (a path or hf:OWNER/NAME:PATH) or a transform dict", lambda v: Str(empty=True).test(v) or isinstance(v, dict))
 SETTINGS = Table(
     ("data_dir", "data/quickstart", Str(), "the folder prepared (train.py's data_dir)"),
     ("languages", {"en": "hf:HuggingFaceFW/fineweb-edu:sample/10BT", "zh": "hf:HuggingFaceFW/fineweb-2:data/cmn_Hani/train"},
@@ -60,7 +60,8 @@ DEFAULTS = SETTINGS.defaults
 
 BATCH_BYTES = 1 << 20                 # text per task sent to a tokeniser process
 # What the config keys change: a data_dir prepared under other values is refused, naming one.
-PREPARED_BY = ("languages", "local_dir", "max_tokens", "val_tokens", "tokenizer", "vocab_size",
+# (local_dir is not among them: the sources' fingerprints say whether a folder holds the same text)
+PREPARED_BY = ("languages", "max_tokens", "val_tokens", "tokenizer", "vocab_size",
                "tokenizer_sample_bytes", "shuffle_block", "shard_tokens", "seed", "hf_revision", "ood", "ood_tokens")
 
 
@@ -111,6 +112,8 @@ def validate_data_config(cfg):
             raise ConfigError(f"languages: '{lang}' is not a valid language name (letters, digits, _)")
         if isinstance(spec, dict):
             validate_spec(lang, spec, cfg["languages"])
+        elif not spec.strip() and not cfg["local_dir"]:
+            raise ConfigError(f"languages.{lang}: empty source; give a path or hf:OWNER/NAME:PATH, or a local_dir")
     if set(cfg["max_tokens"]) != set(cfg["languages"]):
         raise ConfigError(f"max_tokens: give one entry per language {sorted(cfg['languages'])}, got {sorted(cfg['max_tokens'])}")
     for lang in cfg["ood"]:
@@ -147,12 +150,29 @@ def _with_transform(cfg, source):
 
 
 def _source_fingerprint(source):
-    """What identifies a source: its files and, for local ones, their sizes (a transformed
-    stream: its spec and its base's)."""
+    """What identifies a source: a local file by its name, size and a hash of its first and
+    last MiB, so the same data is the same source whatever the path's spelling (a trailing
+    slash, an absolute path, a copy); a Hub file by its path; a transformed stream by its spec
+    and its base's."""
     if source[0] == "derived":
         return {"spec": source[1], "from": _source_fingerprint(source[2])}
     kind, _, files = source
-    return [[f, os.path.getsize(f) if kind == "local" else None] for f in files]
+    return [[os.path.basename(f), os.path.getsize(f), _ends_sha256(f)] if kind == "local" else [f, None] for f in files]
+
+
+def _ends_sha256(path, n=1 << 20):
+    with open(path, "rb") as f:
+        h = hashlib.sha256(f.read(n))
+        f.seek(max(0, os.path.getsize(path) - n))
+        return hashlib.sha256(h.digest() + f.read(n)).hexdigest()
+
+
+def _same_source(old, new):
+    """A fingerprint against an earlier one (older dirs stored [path, size]: compared by name and size)."""
+    if isinstance(new, dict):
+        return isinstance(old, dict) and old.get("spec") == new["spec"] and _same_source(old.get("from"), new["from"])
+    return isinstance(old, list) and len(old) == len(new) and all(
+        [o[0] if o[1] is None else os.path.basename(o[0]), *o[1:]] == n[:len(o)] for o, n in zip(old, new))
 
 
 def _check_same(old, cfg, sources, d, finished=True):
@@ -164,7 +184,7 @@ def _check_same(old, cfg, sources, d, finished=True):
             raise ConfigError(f"{k}: {d} was prepared with {k}={old['config'].get(k)!r}, not {cfg[k]!r}; "
                               f"choose another data_dir or delete {d}")
     for lang, source in sources.items():
-        if old["sources"][lang] != json.loads(json.dumps(_source_fingerprint(source))):
+        if not _same_source(old["sources"].get(lang), json.loads(json.dumps(_source_fingerprint(source)))):
             raise ConfigError(f"languages.{lang}: the source's files changed since {d} was prepared from them; "
                               f"choose another data_dir or delete {d}")
 
@@ -394,6 +414,9 @@ def _prepare_locked(cfg, d, langs, sources, log):
         return m
     os.makedirs(d, exist_ok=True)
     t0 = time.time()
+    for lang, (kind, where, files, *_) in sources.items():  # which text is read, said before it is
+        log(f"{lang}: " + (f"{where['transform']} of {where['from']}" if kind == "derived" else f"reading {', '.join(files)}"
+                           if kind == "local" else f"streaming {len(files)} file(s) of {where} from the Hugging Face Hub"))
     sources = {lang: _with_transform(cfg, src) for lang, src in sources.items()}  # no second listing of the Hub
     prog = {"version": 2, "config": {k: cfg[k] for k in PREPARED_BY},
             "sources": {lang: _source_fingerprint(sources[lang]) for lang in langs}, "tokenizer": None, "languages": {}}
