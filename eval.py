@@ -338,7 +338,7 @@ OPTIONS = Table(  # every option of every command, typed once
     ("top_k", 50, Int(1), "sample: keep the k most likely tokens"),
     ("seed", 0, Int(0, 2 ** 63), "sample: the sampling seed"),
     ("out", "", Str(), "report: the Markdown file to write (default ROOT/report.md; plots beside it)"),
-    ("bootstrap", None, Int(0), "report: bootstrap resamples of the fits (default: claims.BOOTSTRAP)"),
+    ("bootstrap", None, Int(), "report: bootstrap resamples of the fits, >= 0 (default: claims.BOOTSTRAP)"),
     prefix="--")
 USES = {"run": {"eval_tokens"}, "bpb": {"text", "lang", "name", "max_tokens", "device", "batch_size"},
         "tasks": {"tasks", "device", "batch_size"}, "downstream": {"tasks", "text", "device", "batch_size"},

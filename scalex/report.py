@@ -19,6 +19,7 @@ import os
 
 from scalex import claims
 from scalex.configurator import ConfigError, atomic_write, read_json
+from scalex.rundir import check_summary
 
 # A method keeps its colour in every report (tab10/tab20 colours); an unknown name gets one by
 # a stable hash of the name, so it too is the same everywhere.
@@ -50,7 +51,7 @@ def load_run(dirpath, root):
     """One finished run as a flat record. Fields a summary lacks (older runs) come from the
     run's config.json, else a default; the experiment is the folder below root."""
     spath = os.path.join(dirpath, "summary.json")
-    s = read_json(spath, _FIX)
+    s = check_summary(dirpath, read_json(spath, _FIX))
     for field, kind in (("method", str), ("hrl", str), ("budget", dict), ("val_bpb", dict)):
         if not isinstance(s.get(field), kind):
             raise ConfigError(f"{spath}: no valid field '{field}'; the run is not a finished training run: train it again")
