@@ -305,7 +305,7 @@ def main(argv):
         for run in runs:  # and fits the data now prepared
             cfg = train.resolve_config(*run_args(scale, *run))
             check_data(cfg, train.data.load_manifest(cfg["data_dir"]))
-    except ConfigError as e:
+    except (ConfigError, OSError) as e:
         fail(e)
     failed = train_runs(scale, runs, sw, opts.get("jobs", 1), py)
     if failed:

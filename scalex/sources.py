@@ -170,9 +170,13 @@ def _iter_records(name, fobj, state):
     groups by their metadata, without reading them."""
     if name.endswith(".parquet"):
         import pyarrow.parquet as pq
+        import pyarrow.types as pa_types
         pf = pq.ParquetFile(fobj, pre_buffer=False)  # read row groups as they are asked for
         if "text" not in pf.schema_arrow.names:
             raise ConfigError(f"languages: {name} has no 'text' column")
+        kind = pf.schema_arrow.field("text").type
+        if not (pa_types.is_string(kind) or pa_types.is_large_string(kind) or pa_types.is_null(kind)):
+            raise ConfigError(f"languages: {name}: its 'text' column holds {kind}, not strings; fix the file")
         for g in range(pf.num_row_groups):
             rows = pf.metadata.row_group(g).num_rows
             if state["skip"] >= rows:
