@@ -278,7 +278,8 @@ def main(argv):
             pack(pos[1], opts["from"])
             return 0
         if len(pos) < 2:
-            raise ConfigError("usage: " + __doc__.strip().splitlines()[3].strip())
+            raise ConfigError("experiment: give SCALE and one or more experiments (or all); usage: "
+                              + __doc__.strip().splitlines()[3].strip())
         scale, experiments = pos[0], pos[1:]
         sw = load_sweep(scale, over)
         experiments = list(EXPERIMENTS) if experiments == ["all"] else experiments

@@ -30,6 +30,8 @@ def run_rules(cfg):
                           f"head size (RoPE rotates pairs); change d_model or n_head")
     if m["n_head"] % m["n_kv_head"]:
         raise ConfigError(f"model_args.n_kv_head: n_head {m['n_head']} is not a multiple of it ({m['n_kv_head']})")
+    if cfg["hrl"] == cfg["lrl"]:
+        raise ConfigError(f"lrl: '{cfg['lrl']}' is also the hrl; the low-resource language must be another one")
     for k in ("hrl", "lrl"):  # a one-language run (a test, an ablation) needs only one of them
         if cfg[k] not in cfg["budget"] and (len(cfg["budget"]) > 1 or cfg["hrl" if k == "lrl" else "lrl"] not in cfg["budget"]):
             raise ConfigError(f"{k}: '{cfg[k]}' is not a language of this run; budget has {', '.join(cfg['budget'])}")
