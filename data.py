@@ -19,7 +19,8 @@ import sys
 
 import numpy as np
 
-from scalex.configurator import ConfigError, fail, parse_args, read_json, sha256_file
+from scalex.configurator import ConfigError, fail, parse_args
+from scalex.files import read_json, sha256_file
 
 SHARD_MAGIC, SHARD_VERSION, HEADER_BYTES = b"SCALEXTK", 1, 256
 # A language's splits: train; val, its first documents (held out); ood, an out-of-domain text

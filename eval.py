@@ -23,7 +23,8 @@ import sys
 import numpy as np
 
 import data
-from scalex.configurator import ConfigError, atomic_write, fail, parse_args, read_json, write_json
+from scalex.configurator import ConfigError, fail, parse_args
+from scalex.files import atomic_write, read_json, write_json
 from scalex.schema import Int, Num, Str, T, Table
 from scalex.tokenizer import load_tokenizer
 

@@ -22,7 +22,8 @@ import time
 import numpy as np
 
 from data import HEADER_BYTES, SHARD_MAGIC, SHARD_VERSION, load_manifest, load_split
-from scalex.configurator import ConfigError, atomic_write, lock, progress, read_json, sha256_file, unlock, write_json
+from scalex.configurator import ConfigError
+from scalex.files import atomic_write, lock, progress, read_json, sha256_file, unlock, write_json
 from scalex.schema import Dict, Int, Str, T, Table
 from scalex.sources import block_shuffled, iter_documents, iter_records, resolve_source, resolve_spec
 from scalex.tokenizer import build_tokenizer, load_tokenizer, tokenizer_hash

@@ -17,7 +17,8 @@ import sys
 import threading
 import time
 
-from scalex.configurator import ConfigError, atomic_write, lock, read_json, sha256_file
+from scalex.configurator import ConfigError
+from scalex.files import atomic_write, lock, read_json, sha256_file
 from scalex.schema import Dict, Num
 
 # What `--resume --allow=k1,k2` may change: settings that leave the plan (steps, data order,

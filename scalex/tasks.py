@@ -24,7 +24,8 @@ import json
 import math
 import os
 
-from scalex.configurator import ConfigError, atomic_write
+from scalex.configurator import ConfigError
+from scalex.files import atomic_write
 
 TASK_DIR = os.environ.get("SCALEX_TASK_DIR", "data/tasks")  # where loaded public sets are cached
 PARQUET_REVISION = "refs%2Fconvert%2Fparquet"                 # the Hub's parquet export of a dataset

@@ -1,7 +1,7 @@
 """configurator.py: config files, includes, overrides that derived values follow, strictness."""
 import pytest
 
-from scalex import configurator
+from scalex import configurator, files
 from scalex.configurator import ConfigError
 from conftest import write_config
 
@@ -63,7 +63,7 @@ def test_config_file_errors_name_the_line(tmp_path):
 def test_read_json_names_a_torn_file(tmp_path):
     (tmp_path / "x.json").write_text('{"a": [1, 2')
     with pytest.raises(ConfigError, match=r"x.json: not valid JSON .*truncated or edited; do this"):
-        configurator.read_json(str(tmp_path / "x.json"), "do this")
+        files.read_json(str(tmp_path / "x.json"), "do this")
 
 
 def test_help_lists_each_key_with_default_meaning_and_type():
@@ -74,7 +74,7 @@ def test_help_lists_each_key_with_default_meaning_and_type():
 
 def test_progress_in_logs_is_plain_lines(monkeypatch, capsys):
     monkeypatch.setenv("SCALEX_PROGRESS_S", "0")
-    bar = configurator.progress(total=4, desc="train", unit="step")  # stdout is captured: not a terminal
+    bar = files.progress(total=4, desc="train", unit="step")  # stdout is captured: not a terminal
     for _ in range(4):
         bar.update(1)
     bar.set_postfix(loss="1.000")
@@ -87,10 +87,10 @@ def test_progress_in_logs_is_plain_lines(monkeypatch, capsys):
 def test_lock_is_exclusive_across_open_files(tmp_path):
     import fcntl
     path = str(tmp_path / ".x.lock")
-    configurator.lock(path, "run_name: x", "wait")
+    files.lock(path, "run_name: x", "wait")
     with open(path) as f:
         with pytest.raises(OSError):
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    configurator.unlock(path)
+    files.unlock(path)
     with open(path) as f:
         fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free again

@@ -380,7 +380,7 @@ def test_run_lock_and_overwrite_twice(finished, capsys):
     from train import DEFAULTS, resolve_config
     c = resolve_config(cfg, {})
     flags = {"resume": False, "overwrite": True, "allow": False}
-    from scalex.configurator import unlock
+    from scalex.files import unlock
     for _ in range(2):
         os.makedirs(finished, exist_ok=True)
         (finished / "marker").write_text("mine")

@@ -265,7 +265,7 @@ def test_sigterm_while_writing_removes_the_temp_file(tmp_path):
     code = f"""
 import sys, time
 sys.path.insert(0, {ROOT!r})
-from scalex.configurator import atomic_write
+from scalex.files import atomic_write
 def slow(f):
     f.write(b"x" * 1000)
     f.flush()
@@ -281,7 +281,7 @@ atomic_write({str(target)!r}, slow)
 
 
 def test_ctrl_c_while_writing_removes_the_temp_file(tmp_path):
-    from scalex.configurator import atomic_write
+    from scalex.files import atomic_write
     (tmp_path / "a.json").write_text("{}")
     with pytest.raises(KeyboardInterrupt):
         atomic_write(str(tmp_path / "a.json"), lambda f: (f.write("{"), (_ for _ in ()).throw(KeyboardInterrupt)), mode="w")
