@@ -356,23 +356,18 @@ def check_options(cmd, over):
 
 
 def check_report_out(root, out):
-    """report writes OUT (default ROOT/report.md) and its plots beside it: never over a file of
-    the user's. Our own earlier report (it starts with '# Report:') may be replaced; so may
-    its plots (report*.png) in the runs root, or beside it."""
+    """report writes OUT (default ROOT/report.md) and its plots beside it, never over a file of
+    the user's: only our own earlier report (it starts with '# Report: ') and its plots."""
     key, out = "--out" if out else "report", out or os.path.join(root, "report.md")
     folder = os.path.dirname(out) or "."
     if not os.path.isdir(folder):
         raise ConfigError(f"{key}: no folder {folder} for {out}; create it or give another --out")
-    ours = False
-    if os.path.exists(out):
-        with open(out, "rb") if os.path.isfile(out) else contextlib.nullcontext(None) as f:
-            ours = f is not None and f.read(10) == b"# Report: "
-        if not ours:
-            raise ConfigError(f"{key}: {out} exists and is not a report this program wrote; give another --out or move it")
-    pngs = [p for p in os.listdir(folder) if p.startswith("report") and p.endswith(".png")]
-    if key == "--out" and pngs and not ours:
-        raise ConfigError(f"--out: {os.path.join(folder, pngs[0])} exists, and report writes its plots beside {out}; "
-                          f"give --out in another folder")
+    ours = os.path.isfile(out) and open(out, "rb").read(10) == b"# Report: "
+    foreign = out if os.path.exists(out) and not ours else None
+    pngs = [p for p in os.listdir(folder) if p.startswith("report") and p.endswith(".png")] if key == "--out" else []
+    if foreign or pngs and not ours:
+        raise ConfigError(f"{key}: {foreign or os.path.join(folder, pngs[0])} exists and is not of a report this program "
+                          f"wrote; give --out in another folder, or move the file")
 
 
 def main(argv):

@@ -10,9 +10,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import kernels
-# ModelConfig and PRESETS (tiny ... 1b) are the model's part of the settings schema, torch-free
-# there so that a run's config is checked before torch loads.
-from scalex.schema import PRESETS, ModelConfig  # noqa: F401 (model.PRESETS, model.ModelConfig)
+# ModelConfig (the model's settings) and PRESETS (its sizes, tiny ... 1b) are torch-free, in
+# scalex/presets.py, so that a run's config is checked before torch loads.
+from scalex.presets import PRESETS, ModelConfig  # noqa: F401 (model.PRESETS, model.ModelConfig)
 
 
 class RMSNorm(nn.Module):

@@ -25,12 +25,13 @@ import numpy as np
 
 import data
 from eval import evaluate
-from scalex.checks import DEVICE, RUN_NAME, STAGE, check_data, check_device, run_rules, stage_rules
+from scalex.checks import DEVICE, MODEL_ARGS, RUN_NAME, STAGE, check_data, check_device, run_rules, stage_rules
 from scalex.configurator import ConfigError, fail, load_config, parse_args, require
 from scalex.files import progress, unlock
 from scalex.rundir import (CheckpointWriter, _lock_path, check_checkpoint, check_tracking, format_cost, format_plan, load_checkpoint,
                            prepare_run_dir, start_records, write_summary)
-from scalex.schema import BOOL, MODEL_ARGS, PRESETS, Dict, Int, List, Num, Str, T, Table
+from scalex.presets import PRESETS
+from scalex.schema import BOOL, Dict, Int, List, Num, Str, T, Table
 from scalex.tokenizer import load_tokenizer
 
 # -----------------------------------------------------------------------------

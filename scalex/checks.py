@@ -4,9 +4,11 @@ schema's: train.py's SETTINGS), and of the data it names. Checked before torch i
 file is written: one line naming the field and the fix (exit 2).
 """
 import os
+from dataclasses import fields
 
 from scalex.configurator import ConfigError
-from scalex.schema import PRESETS, Dict, Int, List, ModelConfig, Num, Record, Str, T
+from scalex.presets import PRESETS, ModelConfig
+from scalex.schema import BOOL, Dict, Int, List, Num, Record, Str, T
 
 LR_SHAPES = ("constant", "cosine", "linear")
 STAGE = Record("a dict with 'lr' and 'tokens' (or 'total' and 'mix')", need=("lr",), name=Str(), lr=Str(*LR_SHAPES),
@@ -15,6 +17,10 @@ STAGE = Record("a dict with 'lr' and 'tokens' (or 'total' and 'mix')", need=("lr
 STAGES = List(STAGE, "a non-empty list of stages", nonempty=True)
 RUN_NAME = T("a relative path below out_dir without '.', '..' or hidden parts", lambda v: Str(empty=True).test(v) and (
     v == "" or not v.startswith("/") and not any(p in ("", ".", "..") or p.startswith(".") for p in v.split("/"))))
+# model_args: every ModelConfig field but the two the run and its data set
+MODEL_ARGS = Record("a dict of model settings", **{
+    f.name: {"int": Int(0 if f.name == "d_ff" else 1), "float": Num(0, above=True), "bool": BOOL}[f.type.__name__]
+    for f in fields(ModelConfig) if f.name not in ("vocab_size", "block_size")})
 DEVICE = T("auto, cpu, cuda or cuda:N", lambda v: v in ("auto", "cpu", "cuda") or str(v).startswith("cuda:") and v[5:].isdigit())
 
 
@@ -77,11 +83,8 @@ def check_data(cfg, manifest):
             raise ConfigError(f"budget.{lang}: {n:,} tokens asked, {cfg['data_dir']} has {have:,}; lower it or prepare more (max_tokens)")
         if n < cfg["block_size"] + 1:
             raise ConfigError(f"budget.{lang}: {n:,} tokens hold no window of block_size+1={cfg['block_size'] + 1}; raise it or lower block_size")
-        ood = manifest["languages"][lang].get("ood", {}).get("tokens")
-        if ood is not None and ood < cfg["block_size"] + 1:
-            raise ConfigError(f"block_size: {cfg['block_size']} is longer than {lang}'s out-of-domain text ({ood:,} tokens in "
-                              f"{cfg['data_dir']}); lower block_size, or prepare a data_dir with a larger ood_tokens")
-        val = manifest["languages"][lang]["val"]["tokens"]
-        if val < cfg["block_size"] + 1:
-            raise ConfigError(f"block_size: {cfg['block_size']} is longer than {lang}'s validation data ({val:,} tokens in "
-                              f"{cfg['data_dir']}); lower block_size, or prepare a data_dir with a larger val_tokens")
+        for split, key in (("val", "val_tokens"), ("ood", "ood_tokens")):  # each is scored in whole windows
+            held = manifest["languages"][lang].get(split, {}).get("tokens")
+            if held is not None and held < cfg["block_size"] + 1:
+                raise ConfigError(f"block_size: {cfg['block_size']} is longer than {lang}'s {split} split ({held:,} tokens in "
+                                  f"{cfg['data_dir']}); lower block_size, or prepare a data_dir with a larger {key}")

@@ -76,22 +76,16 @@ class _ConfigNamespace(dict):
 
 def _apply_overrides(key, value, overrides):
     for path, v in overrides.items():
-        head, _, rest = path.partition(".")
-        if head != key:
-            continue
-        if not rest:
+        head, *parts = path.split(".")
+        if head == key and not parts:
             value = v
-            continue
-        value = json.loads(json.dumps(value))  # a copy: the file's literal is not shared
-        node = value
-        parts = rest.split(".")
-        for p in parts[:-1]:
-            if not isinstance(node, dict) or p not in node:
-                raise ConfigError(f"--{path}: '{key}' has no entry '{p}'")
-            node = node[p]
-        if not isinstance(node, dict):
-            raise ConfigError(f"--{path}: '{key}' is not a dict; set it whole with --{key}=...")
-        node[parts[-1]] = v
+        elif head == key:
+            value = node = json.loads(json.dumps(value))  # a copy: the file's literal is not shared
+            for p in parts[:-1]:
+                node = node.get(p) if isinstance(node, dict) else None
+            if not isinstance(node, dict):
+                raise ConfigError(f"--{path}: '{'.'.join([key] + parts[:-1])}' is not a dict; set it whole with --{key}=...")
+            node[parts[-1]] = v
     return value
 
 

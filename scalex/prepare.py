@@ -35,7 +35,7 @@ SOURCE = T("a source (a path or hf:OWNER/NAME:PATH) or a transform dict", lambda
 SETTINGS = Table(
     ("data_dir", "data/quickstart", Str(), "the folder prepared (train.py's data_dir)"),
     ("languages", {"en": "hf:HuggingFaceFW/fineweb-edu:sample/10BT", "zh": "hf:HuggingFaceFW/fineweb-2:data/cmn_Hani/train"},
-     Dict(SOURCE, "a dict {language: source}", nonempty=True),
+     Dict(SOURCE, "a dict {language: source} (a language is a name: letters, digits, _)", nonempty=True),
      'language -> source: "hf:OWNER/NAME:PATH" streams the parquet/jsonl files under PATH of a Hub dataset; anything '
      'else is a local file or folder (.txt .jsonl .jsonl.gz .parquet, field "text"); a dict is a transformed stream'),
     ("local_dir", "", Str(empty=True), "if set, language L reads LOCAL_DIR/L.jsonl.gz (else L.jsonl, L.txt, L.parquet) "
@@ -109,8 +109,6 @@ def validate_data_config(cfg):
     """Every key's type (SETTINGS), then the rules of several keys, before anything is read."""
     SETTINGS.check(cfg)
     for lang, spec in cfg["languages"].items():
-        if not lang.isidentifier():
-            raise ConfigError(f"languages: '{lang}' is not a valid language name (letters, digits, _)")
         if isinstance(spec, dict):
             validate_spec(lang, spec, cfg["languages"])
         elif not spec.strip() and not cfg["local_dir"]:

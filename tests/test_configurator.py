@@ -33,7 +33,7 @@ def test_config_rejects_unknown_keys(tmp_path):
         configurator.load_config(p, {}, DEF)
     with pytest.raises(ConfigError, match="--nope: unknown config key"):
         configurator.load_config(None, {"nope": 1}, DEF)
-    with pytest.raises(ConfigError, match="has no entry 'x'"):
+    with pytest.raises(ConfigError, match=r"^--budget.x.y: "):  # the key named; the wording is free
         configurator.load_config(None, {"budget.x.y": 1}, DEF)
 
 
