@@ -85,6 +85,11 @@ SETTINGS = Table(
     ("tensorboard", False, BOOL, "also log metrics as TensorBoard events in the run dir (needs tensorboard)"),
 )
 DEFAULTS = SETTINGS.defaults
+FLAGS = Table(  # the command line's flags: what to do with the run dir, not settings of the run
+    ("dry_run", False, BOOL, "print the plan and its cost, and exit"),
+    ("resume", False, BOOL, "continue the run in its folder (a finished one: nothing to do)"),
+    ("overwrite", False, BOOL, "move an existing run folder aside (run_name.old-TIME) and start anew"),
+    ("allow", False, T("KEY[,KEY]", lambda v: isinstance(v, (bool, str))), "with --resume: keys that may change"), prefix="--")
 # -----------------------------------------------------------------------------
 
 # Dense bf16 peak FLOP/s per GPU for MFU, by a substring of the device name.
@@ -545,22 +550,13 @@ def resolve_config(path, overrides):
     return cfg
 
 
-# The flags of the command line (not settings: they say what to do with the run dir).
-FLAGS = Table(("dry_run", False, BOOL, "print the plan and its cost, and exit"),
-              ("resume", False, BOOL, "continue the run in its folder (a finished one: nothing to do)"),
-              ("overwrite", False, BOOL, "move an existing run folder aside (run_name.old-TIME) and start anew"),
-              ("allow", False, T("KEY[,KEY]", lambda v: isinstance(v, (bool, str))), "with --resume: keys that may change"),
-              prefix="--")
-
-
 def main(argv):
-    """Everything a user can get wrong is checked here, before a step runs or a file is
-    written: one line naming the field, exit code 2."""
+    """Everything a user can get wrong is checked here, before a step runs or a file is written."""
     try:
         pos, over = parse_args(argv)
         if over.pop("help", False):
-            print(f"{__doc__.strip()}\n\nsettings (a config file sets them; --key=value overrides both):\n"
-                  f"{SETTINGS.help()}\n\nflags:\n{FLAGS.help()}")
+            print(__doc__.strip(), "settings (a config file sets them; --key=value overrides both):\n" + SETTINGS.help(), "flags:\n"
+                  + FLAGS.help(), sep="\n\n")
             return 0
         flags = FLAGS.check({f: over.pop(f, False) for f in FLAGS.keys})
         if len(pos) != 1:
