@@ -79,7 +79,7 @@ class Table:
         self.defaults = {k: r[1] for k, r in self.keys.items()}
 
     def check(self, cfg):
-        for k in self.keys.keys() & cfg.keys():
+        for k in (k for k in self.keys if k in cfg):  # in the table's order: the first key wrong is named
             self.keys[k][2].check(self.prefix + k, cfg[k])
         return cfg
 
