@@ -6,7 +6,7 @@ folder and is classified as test_misuse_battery does: a one-line error with exit
 names the key or file (the wording after it is free), or a traceback, a wrong exit code, a
 silent success; every file the folder held must be byte-identical after.
 
-ISSUE holds the failures a review listed (their table is in the change's description); OWN
+LISTED holds the failures a review listed; OWN
 holds the cases of this battery (at least 60)."""
 import errno
 import gzip
@@ -64,7 +64,7 @@ def summary_edit(fn):
 
 
 GZ_CUT = gzip.compress(b'{"text": "a b c"}\n' * 2000)[:300]
-ISSUE = [
+LISTED = [
     ("sweep int for list", None, "sweep", ["smoke", "all", "--sizes=5", "--dry_run"], "sizes"),
     ("sweep list for int", None, "sweep", ["smoke", "all", "--nproc=[1]", "--dry_run"], "nproc"),
     ("sweep nproc 0", None, "sweep", ["smoke", "all", "--nproc=0", "--dry_run"], "nproc"),
@@ -230,7 +230,7 @@ def _run_case(home, capsys, monkeypatch, setup, script, argv):
     return code, err, sorted(p for p, h in before.items() if after.get(p) != h)
 
 
-@pytest.mark.parametrize("setup,script,argv,key", [c[1:] for c in ISSUE + OWN], ids=[c[0] for c in ISSUE + OWN])
+@pytest.mark.parametrize("setup,script,argv,key", [c[1:] for c in LISTED + OWN], ids=[c[0] for c in LISTED + OWN])
 def test_bad_input(request, home, capsys, monkeypatch, setup, script, argv, key):
     code, err, lost = _run_case(home, capsys, monkeypatch, setup, script, argv)
     outcome = _classify(code, err, key)
@@ -357,14 +357,14 @@ def test_full_disk_or_read_only_is_one_line_naming_the_path(home, capsys, monkey
 
 def test_own_battery_table():
     """The tally of the cases above (run in the same session): 0 tracebacks, 0 silent, 0 lost."""
-    if len(OUTCOMES) < len(ISSUE) + len(OWN):
+    if len(OUTCOMES) < len(LISTED) + len(OWN):
         pytest.skip("run the whole file: the table needs every case")
     assert len(OWN) >= 60
     tally = {}
     for outcome, *_ in OUTCOMES.values():
         tally[outcome] = tally.get(outcome, 0) + 1
     lost = sum(len(v[2]) for v in OUTCOMES.values())
-    print(f"\nbattery: {len(OUTCOMES)} inputs ({len(ISSUE)} listed by the review, {len(OWN)} new); "
+    print(f"\nbattery: {len(OUTCOMES)} inputs ({len(LISTED)} listed by the review, {len(OWN)} new); "
           + ", ".join(f"{k}: {n}" for k, n in sorted(tally.items())) + f"; files lost: {lost}")
     for k, (outcome, code, _, first) in OUTCOMES.items():
         print(f"  {k}: exit {code}: {first}")
