@@ -15,11 +15,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
-from conftest import ROOT, run, write_config
+from conftest import ROOT, write_config
 from test_misuse_battery import MAINS, data_cfg, edit_json, home, project, raw_file, run_cfg, snapshot  # noqa: F401
 
 OUTCOMES = {}
