@@ -19,7 +19,8 @@ import sys
 
 import numpy as np
 
-from scalex.configurator import ConfigError, fail, parse_args, read_json, sha256_file
+from scalex.configurator import ConfigError, fail, parse_args
+from scalex.files import read_json, sha256_file
 
 SHARD_MAGIC, SHARD_VERSION, HEADER_BYTES = b"SCALEXTK", 1, 256
 # A language's splits: train; val, its first documents (held out); ood, an out-of-domain text
@@ -242,21 +243,24 @@ def verify(data_dir):
 # ----------------------------------------------------------------------------- CLI
 def main(argv):
     from scalex import prepare
-    from scalex.configurator import help_text, load_config
+    from scalex.configurator import load_config
     try:
         pos, over = parse_args(argv)
         if over.pop("help", False):
-            print(help_text(os.path.abspath(prepare.__file__), __doc__))
+            print(f"{__doc__.strip()}\n\nsettings of a data config (--key=value overrides them):\n{prepare.SETTINGS.help()}")
             return 0
         if len(pos) == 2 and pos[0] == "verify":
             verify(pos[1])
             return 0
         if len(pos) == 2 and pos[0] in ("prepare", "stats"):
+            if over.get("local_dir") == "":  # an empty DATA= or --local_dir= is a mistake, not "use the Hub"
+                raise ConfigError("local_dir: empty; give the folder holding en.jsonl.gz, zh.jsonl.gz, or leave the "
+                                  "option out to stream the config's sources from the Hugging Face Hub")
             cfg = load_config(pos[1], over, prepare.DEFAULTS)
             prepare.validate_data_config(cfg)
             prepare.prepare(cfg) if pos[0] == "prepare" else prepare.stats(cfg)
             return 0
-    except ConfigError as e:
+    except (ConfigError, OSError) as e:
         fail(e)
     fail(f"command: give prepare CONFIG, stats CONFIG or verify DATA_DIR, got {' '.join(pos) or 'nothing'}; see `python data.py --help` (benchmarks: bench.py)")
 

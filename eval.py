@@ -25,7 +25,9 @@ import sys
 import numpy as np
 
 import data
-from scalex.configurator import ConfigError, atomic_write, fail, parse_args, read_json, write_json
+from scalex.configurator import ConfigError, fail, parse_args
+from scalex.files import atomic_write, read_json, write_json
+from scalex.schema import Int, Num, Str, T, Table
 from scalex.tokenizer import load_tokenizer
 
 DEVICE = "auto"     # auto: cuda when present, else cpu
@@ -203,8 +205,6 @@ def update_json(path, entries, under=None):
 def cmd_bpb(run, over, docs=None):
     if "text" not in over or "lang" not in over:
         raise ConfigError("bpb: give --text=FILE and --lang=LANG (e.g. --text=ood.jsonl --lang=zh)")
-    if over.get("max_tokens") is not None and not (isinstance(over["max_tokens"], int) and over["max_tokens"] > 0):
-        raise ConfigError(f"--max_tokens: {over['max_tokens']!r} is not a positive number of tokens")
     docs = docs or read_texts(over["text"])
     model, cfg, tok, dev, autocast = load_run(run, over.get("device", DEVICE))
     res = bits_per_byte(model, tok, docs, over["lang"], cfg["block_size"], over.get("batch_size", BATCH_SIZE), dev,
@@ -312,9 +312,6 @@ def sample(model, tok, prompt, lang, block_size, device, max_new_tokens=200, tem
 def cmd_sample(run, over):
     if "prompt" not in over:
         raise ConfigError('sample: give --prompt="..." (it may be empty: --prompt=)')
-    known = {"prompt", "lang", "max_new_tokens", "temperature", "top_k", "seed", "device"}
-    if unknown := set(over) - known:
-        raise ConfigError(f"sample: unknown option --{sorted(unknown)[0]}; known: {', '.join(sorted(known))}")
     model, cfg, tok, dev, _ = load_run(run, over.get("device", DEVICE))
     lang = over.get("lang", cfg.get("lrl", "zh"))
     text = sample(model, tok, str(over["prompt"] if over["prompt"] is not True else ""), lang, cfg["block_size"], dev,
@@ -324,26 +321,57 @@ def cmd_sample(run, over):
 
 
 # ----------------------------------------------------------------------------- the command line
-OPTIONS = {  # command -> the options it reads; any other is a typo, not something to ignore
-    "run": {"eval_tokens"}, "bpb": {"text", "lang", "name", "max_tokens", "device", "batch_size"},
-    "tasks": {"tasks", "device", "batch_size"}, "downstream": {"tasks", "text", "device", "batch_size"},
-    "sample": {"prompt", "lang", "max_new_tokens", "temperature", "top_k", "seed", "device"},
-    "export": {"lang"}, "report": {"out", "readme"}, "plot": set()}
-_COUNTS = {"batch_size": 1, "max_new_tokens": 0, "top_k": 1, "seed": 0, "eval_tokens": 1}  # max_tokens: cmd_bpb
+OPTIONS = Table(  # every option of every command, typed once
+    ("eval_tokens", None, Int(1), "a run's val split: tokens per language (default: the run's eval_tokens)"),
+    ("text", "", Str(), "bpb: a text file (.txt .jsonl .jsonl.gz .parquet); downstream: LANG:FILE,..."),
+    ("lang", "", Str(), "the language of --text (bpb), of the sample, or the export's"),
+    ("name", "", Str(), "bpb: the name the result is saved under (default: the file's)"),
+    ("max_tokens", None, Int(1), "bpb: score at most this many tokens"),
+    ("device", DEVICE, Str(), "auto: cuda when present, else cpu"),
+    ("batch_size", BATCH_SIZE, Int(1), "windows (bpb) or choices (tasks) per forward pass"),
+    ("tasks", "", Str(), "task names or .jsonl files, comma-separated (tasks.py)"),
+    ("prompt", "", T("a string (it may be empty: --prompt=)", lambda v: isinstance(v, str) or v is True), "sample: the prompt"),
+    ("max_new_tokens", 200, Int(0), "sample: tokens to generate"),
+    ("temperature", 0.8, Num(0), "sample: 0 is greedy"),
+    ("top_k", 50, Int(1), "sample: keep the k most likely tokens"),
+    ("seed", 0, Int(0, 2 ** 63), "sample: the sampling seed"),
+    ("out", "", Str(), "report: the Markdown file to write (default ROOT/report.md; plots beside it)"),
+    ("readme", "", Str(), "report: a Markdown file whose answer block is replaced by the report's"),
+    prefix="--")
+USES = {"run": {"eval_tokens"}, "bpb": {"text", "lang", "name", "max_tokens", "device", "batch_size"},
+        "tasks": {"tasks", "device", "batch_size"}, "downstream": {"tasks", "text", "device", "batch_size"},
+        "sample": {"prompt", "lang", "max_new_tokens", "temperature", "top_k", "seed", "device"},
+        "export": {"lang"}, "report": {"out", "readme"}, "plot": set()}
 
 
 def check_options(cmd, over):
-    """Every option of a command is known and well typed, before a run is loaded."""
-    for k, v in over.items():
-        if k not in OPTIONS[cmd]:
-            what = "a run's val split" if cmd == "run" else cmd
-            raise ConfigError(f"{what}: unknown option --{k}; known: {', '.join(sorted(OPTIONS[cmd])) or 'none'}")
-        if k in _COUNTS and v is not None and not (isinstance(v, int) and not isinstance(v, bool) and v >= _COUNTS[k]):
-            raise ConfigError(f"--{k}: must be {'a positive integer' if _COUNTS[k] else 'an integer >= 0'}, got {v!r}")
-        if k == "temperature" and not (isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < float("inf")):
-            raise ConfigError(f"--temperature: must be a number >= 0 (0: greedy), got {v!r}")
-        if k in ("text", "tasks", "lang", "name", "device", "out", "readme") and not isinstance(v, str):
-            raise ConfigError(f"--{k}: give a value, e.g. --{k}=..., got {v!r}")
+    """Every option of a command is one it reads, well typed, before a run is loaded."""
+    for k in set(over) - USES[cmd]:
+        what = "a run's val split" if cmd == "run" else cmd
+        raise ConfigError(f"{what}: unknown option --{k}; known: {', '.join(sorted(USES[cmd])) or 'none'}")
+    OPTIONS.check(over)
+
+
+def check_report_out(root, out, readme):
+    """report writes OUT (default ROOT/report.md), runs.csv and its plots beside it, never over
+    a file of the user's: only our own earlier report (it starts with '# Report: ') and its
+    files; --readme must already hold an answer block to replace."""
+    from scalex import report
+    key, out = "--out" if out else "report", out or os.path.join(root, "report.md")
+    folder = os.path.dirname(out) or "."
+    if not os.path.isdir(folder):
+        raise ConfigError(f"{key}: no folder {folder} for {out}; create it or give another --out")
+    ours = os.path.isfile(out) and open(out, "rb").read(10) == b"# Report: "
+    foreign = out if os.path.exists(out) and not ours else None
+    mine = [p for p in os.listdir(folder) if p == "runs.csv" or p.startswith("report") and p.endswith(".png")]
+    if foreign or mine and not ours and key == "--out":
+        raise ConfigError(f"{key}: {foreign or os.path.join(folder, mine[0])} exists and is not of a report this program "
+                          f"wrote; give --out in another folder, or move the file")
+    if readme:
+        text = open(readme, encoding="utf-8").read() if os.path.isfile(readme) else ""
+        if report.BEGIN not in text or report.END not in text:
+            raise ConfigError(f"--readme: {readme} has no answer block ({report.BEGIN} ... {report.END}) "
+                              f"to replace; add the two lines where the answer goes")
 
 
 def main(argv):
@@ -353,11 +381,12 @@ def main(argv):
             print(__doc__.strip())
             return 0
         cmd = pos[0] if pos else ""
-        kind = cmd if cmd in OPTIONS and cmd != "run" else "run" if len(pos) == 1 else None
+        kind = cmd if cmd in USES and cmd != "run" else "run" if len(pos) == 1 else None
         if kind:
             check_options(kind, over)
         if len(pos) == 2 and pos[0] == "report":
             from scalex import report
+            check_report_out(pos[1], over.get("out"), over.get("readme"))
             text, md, pngs = report.report(pos[1], over.get("out"))
             if over.get("readme"):
                 report.sync_readme(over["readme"], text, os.path.relpath(os.path.dirname(os.path.abspath(md)),
@@ -399,7 +428,7 @@ def main(argv):
             for lang, r in res.items():
                 print(f"{lang:<10}{r['loss']:>24.4f}{r['bpb']:>12.4f}{r['tokens']:>10,}")
             return 0
-    except ConfigError as e:
+    except (ConfigError, OSError) as e:
         fail(e)
     fail(f"command: give RUN_DIR, or report, plot, bpb, tasks, downstream, sample, export; got {' '.join(map(str, pos)) or 'nothing'}; see `python eval.py --help`")
 

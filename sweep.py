@@ -24,26 +24,50 @@ import time
 from scalex import configurator
 import train
 from scalex.configurator import ConfigError, fail, parse_args
+from scalex.checks import check_data
 from scalex.rundir import flops_per_token
+from scalex.schema import BOOL, Int, List, Num, Str, T, Table
 
 # -----------------------------------------------------------------------------
-# defaults of config/<scale>/sweep.py
-sizes = [200_000, 800_000]    # HRL budgets of the scaling experiments (mix, scalex)
-one = [800_000]               # the single budget of order and the stage-2 ablation
-ablate = [200_000, 800_000]   # ablate-lr and ablate-tokens
-transform = [200_000, 800_000]  # translate and codeswitch
-proportion = [200_000, 800_000]
-multilingual = [800_000]
-seeds = [1337]
-epochs = [1, 2, 4, 8, 16, 32]  # lrl_epochs of the best-LRL-only sweep (lrl_only_epochs)
-lrl_epochs = [1, 2, 4, 8]     # lrl_epochs the lrl-epochs experiment tries in the bilingual recipes ...
-lrl_epochs_at = [800_000]     # ... at these HRL sizes
-nproc = 1                     # processes per run (torchrun --nproc_per_node) at this scale
-tokens_per_s = 0.0            # training throughput the time estimate assumes (0: no estimate)
-tokens_per_s_note = ""        # where that figure comes from
-DEFAULTS = {k: v for k, v in globals().items() if not k.startswith("_") and k.islower()
-            and isinstance(v, (int, float, str, dict, list, bool))}
+# defaults of config/<scale>/sweep.py (--KEY=VALUE overrides one), then the command's options
+SIZES = List(Int(1), "a list of token counts, e.g. [200000, 800000]", nonempty=True)
+EPOCHS = List(Num(0, above=True), "a list of LRL epochs (the sweep's list; runs take each), e.g. [1, 2]", nonempty=True)
+SETTINGS = Table(
+    ("sizes", [200_000, 800_000], SIZES, "HRL budgets of the scaling experiments (mix, scalex)"),
+    ("one", [800_000], SIZES, "the single budget of order and the stage-2 ablation"),
+    ("ablate", [200_000, 800_000], SIZES, "ablate-lr and ablate-tokens"),
+    ("transform", [200_000, 800_000], SIZES, "translate and codeswitch"),
+    ("proportion", [200_000, 800_000], SIZES, "the proportion experiment"),
+    ("multilingual", [800_000], SIZES, "the multilingual experiment"),
+    ("seeds", [1337], List(Int(0, 2 ** 63), "a list of seeds", nonempty=True), "seeds of every run"),
+    ("epochs", [1, 2, 4, 8, 16, 32], EPOCHS, "lrl_epochs of the best-LRL-only sweep (lrl_only_epochs)"),
+    ("lrl_epochs", [1, 2, 4, 8], EPOCHS, "lrl_epochs the lrl-epochs experiment tries in the bilingual recipes ..."),
+    ("lrl_epochs_at", [800_000], SIZES, "... at these HRL sizes"),
+    ("nproc", 1, Int(1), "processes per run (torchrun --nproc_per_node) at this scale"),
+    ("tokens_per_s", 0.0, Num(0), "training throughput the time estimate assumes (0: no estimate)"),
+    ("tokens_per_s_note", "", Str(empty=True), "where that figure comes from"),
+)
+DEFAULTS = SETTINGS.defaults
+OPTIONS = Table(
+    ("seeds", "", T("whole numbers, e.g. --seeds=1337,1338 or SEEDS=\"1337 1338\"", lambda v: bool(_seeds(v))), "seeds (else the scale's)"),
+    ("local_dir", "", T("a folder holding en.jsonl.gz, zh.jsonl.gz", lambda v: isinstance(v, str) and os.path.isdir(v)),
+     "read the corpora from here (data.py's local_dir)"),
+    ("jobs", 1, Int(1), "runs trained at once (0 would never start one)"),
+    ("only", "", T("recipes of train.py, e.g. --only=joint,scalex", lambda v: isinstance(v, str) and set(v.split(",")) <= set(train.RECIPES)),
+     "keep the runs of these recipes"),
+    ("dry_run", False, BOOL, "list every run with tokens, steps, FLOPs, totals, and exit"),
+    ("py", sys.executable, Str(), "the python that runs data.py and train.py"),
+    ("from", "", T("a folder holding en.jsonl.gz", lambda v: isinstance(v, str) and os.path.isfile(os.path.join(v, "en.jsonl.gz"))),
+     "pack: the corpora to pack"),
+    prefix="--")
 # -----------------------------------------------------------------------------
+
+
+def _seeds(v):
+    """[int] of --seeds=1,2 / "1 2" / [1, 2], or None."""
+    parts = list(v) if isinstance(v, (list, tuple)) else str(v).replace(",", " ").split()
+    return [int(p) for p in parts] if parts and all(str(p).isdigit() for p in parts) else None
+
 
 # experiment: [(recipe, which size list[, the sweep key whose values the runs take as
 # lrl_epochs])]. lrl_only's "all" is every size a bilingual experiment uses, so each bilingual
@@ -85,7 +109,7 @@ def load_sweep(scale, overrides=None):
     if not os.path.isfile(path):
         scales = sorted(os.path.basename(os.path.dirname(p)) for p in glob.glob("config/*/sweep.py"))
         raise ConfigError(f"SCALE: no config/{scale}/sweep.py; scales: {', '.join(scales)}")
-    return configurator.load_config(path, overrides or {}, DEFAULTS)
+    return SETTINGS.check(configurator.load_config(path, overrides or {}, DEFAULTS))
 
 
 def size_list(sw, which):
@@ -135,6 +159,8 @@ def plan_run(path, over, nproc, cache):
     plan = train.build_plan(cfg, nproc)
     man_path = os.path.join(cfg["data_dir"], "manifest.json")
     manifest = train.data.load_manifest(cfg["data_dir"]) if os.path.isfile(man_path) else None
+    if manifest:  # a size above the prepared data is an error now, not a "todo" that fails later
+        check_data(cfg, manifest)
     key = (cfg["model"], str(cfg["model_args"]), cfg["block_size"], cfg["vocab_size"], manifest and manifest["tokenizer"]["n_vocab"])
     if key not in cache:
         cache[key] = flops_per_token(cfg, manifest)
@@ -212,6 +238,9 @@ def pack(dest, src, chars={"en": 120_000_000, "zh": 9_000_000}, pairs=3000):
     import shutil
 
     from scalex import transform
+    ours = {f"{lang}.jsonl.gz" for lang in chars} | {"parallel-en-zh.tsv", os.path.basename(transform.cedict_path())}
+    if os.path.exists(dest) and (not os.path.isdir(dest) or set(os.listdir(dest)) - ours):
+        raise ConfigError(f"pack: {dest} holds files pack did not write; choose a new or empty folder")
     os.makedirs(dest, exist_ok=True)
     for lang, limit in chars.items():
         path = os.path.join(src, f"{lang}.jsonl.gz")
@@ -237,54 +266,49 @@ def pack(dest, src, chars={"en": 120_000_000, "zh": 9_000_000}, pairs=3000):
 
 
 def main(argv):
-    pos, over = parse_args(argv)
-    if len(pos) == 2 and pos[0] == "pack":
-        pack(pos[1], over.get("from", "../shared/corpora"))
-        return 0
-    if len(pos) < 2:
-        print(__doc__.strip().splitlines()[3].strip(), file=sys.stderr)
-        return 2
-    scale, experiments = pos[0], pos[1:]
     try:
-        options = {"seeds", "local_dir", "jobs", "dry_run", "py", "only"}
-        sw = load_sweep(scale, {k: v for k, v in over.items() if k not in options})
-        if experiments == ["all"]:
-            experiments = list(EXPERIMENTS)
+        pos, over = parse_args(argv)
+        if over.get("help"):
+            print(f"{__doc__.strip()}\n\nsettings of config/<scale>/sweep.py (--KEY=VALUE overrides one):\n"
+                  f"{SETTINGS.help()}\n\noptions:\n{OPTIONS.help()}")
+            return 0
+        opts = OPTIONS.check({k: over.pop(k) for k in list(over) if k in OPTIONS.keys})
+        if len(pos) == 2 and pos[0] == "pack":
+            OPTIONS.check({"from": opts.get("from", "")})
+            pack(pos[1], opts["from"])
+            return 0
+        if len(pos) < 2:
+            raise ConfigError("experiment: give SCALE and one or more experiments (or all); usage: "
+                              + __doc__.strip().splitlines()[3].strip())
+        scale, experiments = pos[0], pos[1:]
+        sw = load_sweep(scale, over)
+        experiments = list(EXPERIMENTS) if experiments == ["all"] else experiments
         for e in experiments:
             if e not in EXPERIMENTS:
                 raise ConfigError(f"experiment: unknown '{e}'; use one of {', '.join(EXPERIMENTS)} or all")
-        seeds = over.get("seeds", sw["seeds"])
-        seeds = list(seeds) if isinstance(seeds, (list, tuple)) else str(seeds).replace(",", " ").split()
-        if not seeds or not all(str(s).isdigit() for s in seeds):
-            raise ConfigError(f"--seeds: give integers, e.g. --seeds=1337,1338 or SEEDS=\"1337 1338\"; got {over.get('seeds')!r}")
-        seeds = [int(s) for s in seeds]
-        jobs = over.get("jobs", 1)
-        if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:  # 0 would never start a run: a hang
-            raise ConfigError(f"--jobs: must be a positive integer (runs trained at once), got {jobs!r}; e.g. JOBS=1")
-        local_dir = over.get("local_dir", "")
-        if not isinstance(local_dir, str) or (local_dir and not os.path.isdir(local_dir)):
-            raise ConfigError(f"--local_dir: no folder {local_dir!r}; give the folder holding en.jsonl.gz, zh.jsonl.gz")
+        local_dir = opts.get("local_dir", "")
         if "multilingual" in experiments and local_dir and not glob.glob(os.path.join(local_dir, "ja.*")):
             print(f"multilingual: skipped: no third-language text in {local_dir} (ja.jsonl.gz, ja.jsonl, ja.txt or ja.parquet)")
             experiments = [e for e in experiments if e != "multilingual"]
             if not experiments:
                 return 0
-        runs = runs_of(scale, experiments, seeds, sw)
-        if "only" in over:
-            only = set(str(over["only"]).split(","))
-            if not only <= set(train.RECIPES):
-                raise ConfigError(f"--only: unknown recipe {sorted(only - set(train.RECIPES))[0]!r}; use recipes of train.py: {', '.join(train.RECIPES)}")
-            runs = [r for r in runs if r[1] in only]
-        if over.get("dry_run"):
+        runs = runs_of(scale, experiments, _seeds(opts.get("seeds", sw["seeds"])), sw)
+        runs = [r for r in runs if r[1] in set(opts["only"].split(","))] if opts.get("only") else runs
+        if not runs:
+            raise ConfigError(f"--only: keeps no run of {', '.join(experiments)}; give recipes these experiments run")
+        if opts.get("dry_run"):
             dry_run(scale, runs, sw)
             return 0
-        for run in runs:  # every config resolves (bad input: one line, exit 2) before any work
-            train.resolve_config(*run_args(scale, *run))
-    except ConfigError as e:
+        for run in runs:  # every config resolves and plans (bad input: one line, exit 2) before any work
+            train.build_plan(train.resolve_config(*run_args(scale, *run)), sw["nproc"])
+        py = opts.get("py", sys.executable)
+        prepare_data(scale, experiments, local_dir, py)
+        for run in runs:  # and fits the data now prepared
+            cfg = train.resolve_config(*run_args(scale, *run))
+            check_data(cfg, train.data.load_manifest(cfg["data_dir"]))
+    except (ConfigError, OSError) as e:
         fail(e)
-    py = over.get("py", sys.executable)
-    prepare_data(scale, experiments, local_dir, py)
-    failed = train_runs(scale, runs, sw, jobs, py)
+    failed = train_runs(scale, runs, sw, opts.get("jobs", 1), py)
     if failed:
         print(f"error: {len(failed)} run(s) failed: {', '.join(failed)}; their logs are in runs/{scale}/logs", file=sys.stderr)
         return 1

@@ -25,60 +25,71 @@ import numpy as np
 
 import data
 from eval import evaluate
-from scalex.checks import check_data, check_device, validate, validate_stages
-from scalex.configurator import ConfigError, fail, help_text, load_config, parse_args, progress, require, unlock
+from scalex.checks import DEVICE, MODEL_ARGS, RUN_NAME, STAGE, check_data, check_device, run_rules, stage_rules
+from scalex.configurator import ConfigError, fail, load_config, parse_args, require
+from scalex.files import progress, unlock
 from scalex.rundir import (CheckpointWriter, _lock_path, check_checkpoint, check_tracking, format_cost, format_plan, load_checkpoint,
                            prepare_run_dir, start_records, write_summary)
+from scalex.presets import PRESETS
+from scalex.schema import BOOL, Dict, Int, List, Num, Str, T, Table
 from scalex.tokenizer import load_tokenizer
 
 # -----------------------------------------------------------------------------
-# defaults (a config file overrides them; --key=value overrides both; unknown keys are errors)
-run_name = ""             # default: <the config's folder below config/>/<method>, e.g. quickstart/scalex
-scale = "quickstart"      # the size family (config/<scale>/): recorded in summary.json for the report
-experiment = ""           # the experiment family the run belongs to (sweep.py sets it), e.g. scalex, ablate-lr
-out_dir = "runs"
-method = ""               # a recipe below (scalex, joint, lrl_only, ...); with `stages` given, only a label
-data_dir = "data/quickstart"
-hrl, lrl = "en", "zh"     # which language the report treats as high- and low-resource
-budget = {"en": 2_000_000, "zh": 500_000}  # train tokens each language may use: a prefix of its shard
-stages = []               # the plan written out by hand (a list of stages) instead of a recipe
-# recipe settings
-lrl_epochs = 1.0          # passes over each LRL budget in every bilingual recipe (lrl_only: compute-matched to them)
-stage2_lrl_share = 0.5    # ScaleX: the LRL share of stage 2 (the mixture) ...
-stage2_tokens = 0         # ... and its length in tokens (0: as long as it takes to read the LRL at that share)
-stage2_hrl_fraction = 0.0  # ScaleX: if > 0, stage 2 reads this fraction of the HRL budget (with all the LRL) instead
-# model
-model = "tiny"            # a preset of model.PRESETS
-model_args = {}           # overrides of the preset, e.g. {"n_layer": 4}
-vocab_size = 0            # 0: the data's tokenizer decides; else at least its vocabulary
-block_size = 128
-# optimizer and schedule
-batch_size = 16           # sequences per micro-batch per process
-grad_accum = 1            # micro-batches per optimizer step
-lr_max = 3e-3
-lr_min = 3e-4             # the floor cosine and linear decays end at
-warmup_steps = 20         # linear warmup at the start of the run
-weight_decay = 0.1
-betas = [0.9, 0.95]
-grad_clip = 1.0
-# system
-device = "auto"           # auto: cuda when present, else cpu
-dtype = "auto"            # auto: bfloat16 autocast on cuda, float32 on cpu
-compile = False
-kernels = "auto"          # auto | torch | triton: see kernels.py
-seed = 1337
-# logging, evaluation, checkpoints
-log_interval = 10
-eval_interval = 0         # steps between per-language validations (learning curves); 0: only at the end
-eval_tokens = 100_000     # validation tokens per language (at most the val shard)
-ckpt_interval = 200
-log_samples = False       # write every sequence each process read to samples_rank<R>.jsonl
-wandb_log = False         # also log metrics to Weights & Biases (needs `pip install wandb`)
-wandb_project = "scalex"
-tensorboard = False       # also log metrics as TensorBoard events in the run dir (needs tensorboard)
-DEFAULTS = {k: v for k, v in globals().items() if not k.startswith("_") and k.islower()
-            and isinstance(v, (int, float, str, dict, list, bool))}
-FLAGS = ("dry_run", "resume", "overwrite", "allow")
+# defaults: every setting of a run, its type and meaning (a config file sets them; --key=value
+# overrides both; unknown keys are errors; --help prints this table)
+SETTINGS = Table(
+    ("run_name", "", RUN_NAME, "default: <the config's folder below config/>/<method>, e.g. quickstart/scalex"),
+    ("scale", "quickstart", Str(), "the size family (config/<scale>/): recorded in summary.json for the report"),
+    ("experiment", "", Str(empty=True), "the experiment family the run belongs to (sweep.py sets it), e.g. scalex"),
+    ("out_dir", "runs", Str(), "runs land in out_dir/run_name"),
+    ("method", "", Str(empty=True), "a recipe below (scalex, joint, lrl_only, ...); with `stages` given, only a label"),
+    ("data_dir", "data/quickstart", Str(), "a folder data.py prepared"),
+    ("hrl", "en", Str(), "the language the report treats as high-resource"),
+    ("lrl", "zh", Str(), "the language the report treats as low-resource"),
+    ("budget", {"en": 2_000_000, "zh": 500_000}, Dict(Int(1), "a dict {language: train tokens}", nonempty=True),
+     "train tokens each language may use: a prefix of its shard"),
+    ("stages", [], List(STAGE), "the plan written out by hand (a list of stages) instead of a recipe"),
+    "recipe settings",
+    ("lrl_epochs", 1.0, Num(0, above=True), "passes over each LRL budget in every bilingual recipe (lrl_only: compute-matched to them)"),
+    ("stage2_lrl_share", 0.5, Num(0, 1, above=True), "ScaleX: the LRL share of stage 2 (the mixture) ..."),
+    ("stage2_tokens", 0, Int(0), "... and its length in tokens (0: as long as it takes to read the LRL at that share)"),
+    ("stage2_hrl_fraction", 0.0, Num(0, 1), "ScaleX: if > 0, stage 2 reads this fraction of the HRL budget (with all the LRL) instead"),
+    "model",
+    ("model", "tiny", Str(*PRESETS), "a preset of model.PRESETS"),
+    ("model_args", {}, MODEL_ARGS, 'overrides of the preset, e.g. {"n_layer": 4}'),
+    ("vocab_size", 0, Int(0), "0: the data's tokenizer decides; else at least its vocabulary"),
+    ("block_size", 128, Int(1), "tokens per training window"),
+    "optimizer and schedule",
+    ("batch_size", 16, Int(1), "sequences per micro-batch per process"),
+    ("grad_accum", 1, Int(1), "micro-batches per optimizer step"),
+    ("lr_max", 3e-3, Num(0), "the peak learning rate"),
+    ("lr_min", 3e-4, Num(0), "the floor cosine and linear decays end at"),
+    ("warmup_steps", 20, Int(0), "linear warmup at the start of the run"),
+    ("weight_decay", 0.1, Num(0), "AdamW's decoupled weight decay"),
+    ("betas", [0.9, 0.95], List(Num(0, 1), "two numbers in [0, 1)", n=2), "AdamW's betas"),
+    ("grad_clip", 1.0, Num(0), "the gradient norm clip (0: none)"),
+    "system",
+    ("device", "auto", DEVICE, "auto: cuda when present, else cpu"),
+    ("dtype", "auto", Str("auto", "float32", "bfloat16"), "auto: bfloat16 autocast on cuda, float32 on cpu"),
+    ("compile", False, BOOL, "torch.compile the model"),
+    ("kernels", "auto", Str("auto", "torch", "triton"), "auto | torch | triton: see kernels.py"),
+    ("seed", 1337, Int(0, 2 ** 63), "seeds the model's init and the sampler's order"),
+    "logging, evaluation, checkpoints",
+    ("log_interval", 10, Int(1), "steps between train-loss lines"),
+    ("eval_interval", 0, Int(0), "steps between per-language validations (learning curves); 0: only at the end"),
+    ("eval_tokens", 100_000, Int(1), "validation tokens per language (at most the val shard)"),
+    ("ckpt_interval", 200, Int(1), "steps between checkpoints"),
+    ("log_samples", False, BOOL, "write every sequence each process read to samples_rank<R>.jsonl"),
+    ("wandb_log", False, BOOL, "also log metrics to Weights & Biases (needs `pip install wandb`)"),
+    ("wandb_project", "scalex", Str(), "the W&B project"),
+    ("tensorboard", False, BOOL, "also log metrics as TensorBoard events in the run dir (needs tensorboard)"),
+)
+DEFAULTS = SETTINGS.defaults
+FLAGS = Table(  # the command line's flags: what to do with the run dir, not settings of the run
+    ("dry_run", False, BOOL, "print the plan and its cost, and exit"),
+    ("resume", False, BOOL, "continue the run in its folder (a finished one: nothing to do)"),
+    ("overwrite", False, BOOL, "move an existing run folder aside (run_name.old-TIME) and start anew"),
+    ("allow", False, T("KEY[,KEY]", lambda v: isinstance(v, (bool, str))), "with --resume: keys that may change"), prefix="--")
 # -----------------------------------------------------------------------------
 
 # Dense bf16 peak FLOP/s per GPU for MFU, by a substring of the device name.
@@ -260,6 +271,10 @@ def build_plan(cfg, world_size=1):
                           f"run a number of processes that divides grad_accum or batch_size")
     seqs_per_step = gb * ga
     tokens_per_step = seqs_per_step * block
+    total = sum(st.get("total") or sum(st["tokens"].values()) for st in cfg["stages"])
+    if tokens_per_step > total:
+        raise ConfigError(f"grad_accum: one step (batch_size x grad_accum x block_size) is {tokens_per_step:,} tokens, more than "
+                          f"the plan's {total:,}; lower grad_accum or batch_size")
     windows = {lang: max(1, (n - 1) // block) for lang, n in cfg["budget"].items()}
     used = {lang: 0 for lang in cfg["budget"]}
     plan = {"block_size": block, "seqs_per_step": seqs_per_step, "tokens_per_step": tokens_per_step,
@@ -511,22 +526,18 @@ def diverged(what, at, plan, cfg, ckpt_path, last_good, bar, ckpt_writer):
 # ----------------------------------------------------------------------------- the command line
 def resolve_config(path, overrides):
     """The config file and overrides -> a checked config whose stages are written out."""
-    cfg = load_config(path, overrides, DEFAULTS)
+    cfg = SETTINGS.check(load_config(path, overrides, DEFAULTS))
     stem = os.path.splitext(os.path.relpath(path, "config"))[0] if path else "run"
     stem = stem if not stem.startswith("..") else os.path.basename(stem)
     m, recipe = cfg["method"], cfg["stages"] == []
-    if not isinstance(m, str):
-        raise ConfigError(f"method: must be a string (a recipe name), got {m!r}")
-    if isinstance(m, str) and recipe and m not in RECIPES:
+    if recipe and m not in RECIPES:
         raise ConfigError(f"method: {'unknown recipe ' + repr(m) if m else 'missing'}; use one of {', '.join(RECIPES)} (or give stages)")
-    if isinstance(m, str) and not recipe:
-        if m in RECIPES:
-            raise ConfigError(f"stages: given by hand, but method={m} is a recipe that writes them; "
-                              f"drop stages, or label your plan with another method name")
-        cfg["method"] = m or os.path.basename(stem)
-    if cfg["run_name"] == "":
-        cfg["run_name"] = os.path.join(os.path.dirname(stem), m) if recipe else stem
-    validate(cfg, DEFAULTS)
+    if not recipe and m in RECIPES:
+        raise ConfigError(f"stages: given by hand, but method={m} is a recipe that writes them; "
+                          f"drop stages, or label your plan with another method name")
+    cfg["method"] = m or os.path.basename(stem)
+    cfg["run_name"] = cfg["run_name"] or (os.path.join(os.path.dirname(stem), m) if recipe else stem)
+    run_rules(cfg)
     if recipe:
         try:
             cfg["stages"] = RECIPES[m](cfg)
@@ -535,45 +546,39 @@ def resolve_config(path, overrides):
         for st in cfg["stages"]:  # a synthetic stream a recipe reads (translate) is read once, as far as it reads
             for lang, n in st.get("tokens", {}).items():
                 cfg["budget"].setdefault(lang, n)
-    validate_stages(cfg)
+    stage_rules(cfg)
     return cfg
 
 
 def main(argv):
-    """Everything a user can get wrong is checked here, before a step runs or a file is
-    written: one line naming the field, exit code 2."""
+    """Everything a user can get wrong is checked here, before a step runs or a file is written."""
     try:
         pos, over = parse_args(argv)
         if over.pop("help", False):
-            print(help_text(os.path.abspath(__file__), __doc__))
+            print(__doc__.strip(), "settings (a config file sets them; --key=value overrides both):\n" + SETTINGS.help(), "flags:\n"
+                  + FLAGS.help(), sep="\n\n")
             return 0
-        flags = {f: over.pop(f, False) for f in FLAGS}
-        for f in ("dry_run", "resume", "overwrite"):
-            if not isinstance(flags[f], bool):
-                raise ConfigError(f"--{f}: a flag takes no value, got --{f}={flags[f]!r}")
+        flags = FLAGS.check({f: over.pop(f, False) for f in FLAGS.keys})
         if len(pos) != 1:
             raise ConfigError(f"config: give one config file, got {len(pos)}; usage: " + __doc__.strip().splitlines()[2].strip())
         if flags["resume"] and flags["overwrite"]:
             raise ConfigError("--resume and --overwrite: pick one")
         cfg = resolve_config(pos[0], over)
-        world = int(os.environ.get("WORLD_SIZE", "1"))
-        plan = build_plan(cfg, world)
+        manifest = None
+        if not flags["dry_run"] or os.path.isfile(os.path.join(cfg["data_dir"], "manifest.json")):
+            manifest = data.load_manifest(cfg["data_dir"])
+            check_data(cfg, manifest)
+        plan = build_plan(cfg, int(os.environ.get("WORLD_SIZE", "1")))
         if flags["dry_run"]:
-            manifest = None
-            if os.path.isfile(os.path.join(cfg["data_dir"], "manifest.json")):
-                manifest = data.load_manifest(cfg["data_dir"])
-                check_data(cfg, manifest)
             print(format_plan(cfg, plan, manifest))
             print(format_cost(cfg, plan, manifest))
             return 0
-        manifest = data.load_manifest(cfg["data_dir"])
-        check_data(cfg, manifest)
         for lang in cfg["budget"]:
             for split in ("train", "val"):
                 data.load_split(cfg["data_dir"], manifest, lang, split)
         check_device(cfg)
         check_tracking(cfg)
-    except ConfigError as e:
+    except (ConfigError, OSError) as e:
         fail(e)
     try:  # the run dir stays locked until this process is done with it
         mode = prepare_run_dir(cfg, flags, manifest, DEFAULTS, master=int(os.environ.get("RANK", "0")) == 0)
@@ -581,7 +586,7 @@ def main(argv):
             print(f"{os.path.join(cfg['out_dir'], cfg['run_name'])} already finished (summary.json); nothing to do")
             return 0
         train(cfg, flags, plan, manifest, mode)
-    except ConfigError as e:  # found while checking the run dir or loading a checkpoint, before any step
+    except (ConfigError, OSError) as e:  # found while checking the run dir or loading a checkpoint; a full disk
         fail(e)
     finally:
         unlock(_lock_path(cfg))

@@ -7,14 +7,9 @@ an error. Bad input of any kind is reported as one line naming the field, exit c
 any compute is spent (`ConfigError` + `fail`).
 """
 import ast
-import fcntl
-import hashlib
-import io
 import json
 import os
 import sys
-import time
-import tokenize
 import traceback
 
 
@@ -23,6 +18,9 @@ class ConfigError(Exception):
 
 
 def fail(err):
+    """The one line of bad input (exit 2); an OSError (a full disk, a read-only folder) names its path."""
+    if isinstance(err, OSError):
+        err = f"{err.filename or 'a file'}: {err.strerror or err}; free disk space or choose a folder you can write"
     print(f"error: {err}", file=sys.stderr)
     sys.exit(2)
 
@@ -78,22 +76,16 @@ class _ConfigNamespace(dict):
 
 def _apply_overrides(key, value, overrides):
     for path, v in overrides.items():
-        head, _, rest = path.partition(".")
-        if head != key:
-            continue
-        if not rest:
+        head, *parts = path.split(".")
+        if head == key and not parts:
             value = v
-            continue
-        value = json.loads(json.dumps(value))  # a copy: the file's literal is not shared
-        node = value
-        parts = rest.split(".")
-        for p in parts[:-1]:
-            if not isinstance(node, dict) or p not in node:
-                raise ConfigError(f"--{path}: '{key}' has no entry '{p}'")
-            node = node[p]
-        if not isinstance(node, dict):
-            raise ConfigError(f"--{path}: '{key}' is not a dict; set it whole with --{key}=...")
-        node[parts[-1]] = v
+        elif head == key:
+            value = node = json.loads(json.dumps(value))  # a copy: the file's literal is not shared
+            for p in parts[:-1]:
+                node = node.get(p) if isinstance(node, dict) else None
+            if not isinstance(node, dict):
+                raise ConfigError(f"--{path}: '{'.'.join([key] + parts[:-1])}' is not a dict; set it whole with --{key}=...")
+            node[parts[-1]] = v
     return value
 
 
@@ -163,148 +155,7 @@ def load_config(path, overrides, defaults):
     return cfg
 
 
-# ----------------------------------------------------------------------------- files
-# Every file a run or a data dir depends on is written atomically and identified by hash.
-def sha256_file(path, chunk=1 << 22):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while b := f.read(chunk):
-            h.update(b)
-    return h.hexdigest()
-
-
-def atomic_write(path, write_fn, mode="wb"):
-    """Write through a temp file and rename: a reader sees the old file or the whole new one,
-    never a torn one, whatever kills us in between."""
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, mode) as f:
-        write_fn(f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def write_json(path, obj):
-    atomic_write(path, lambda f: json.dump(obj, f, indent=1), mode="w")
-
-
-def read_json(path, fix):
-    """A JSON file we wrote; a torn or edited one is one line naming it and `fix`."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{path}: not valid JSON ({str(e)[:80]}), truncated or edited; {fix}") from None
-
-
-# ----------------------------------------------------------------------------- locks
-_LOCKS = {}  # path -> open file holding the lock (the OS drops it when the process dies)
-
-
-def lock(path, what, fix):
-    """Exclusive lock on `path` (created if missing) until unlock(path) or the process exits:
-    a second process on the same run or data dir gets one line instead of interleaving writes."""
-    if path in _LOCKS:
-        raise ConfigError(f"{what}: already in use by this process; {fix}")
-    try:
-        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-        f = open(path, "a+")
-    except OSError as e:
-        raise ConfigError(f"{what}: cannot create {path} ({e.strerror}); choose a folder that is a directory you can write") from None
-    try:
-        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        f.seek(0)
-        holder = f.read().strip() or "another process"
-        f.close()
-        raise ConfigError(f"{what}: in use by {holder} (lock {path}); {fix}") from None
-    f.seek(0)
-    f.truncate()
-    f.write(f"pid {os.getpid()} since {time.strftime('%H:%M:%S')}")
-    f.flush()
-    _LOCKS[path] = f
-    return path
-
-
-def unlock(path):
-    f = _LOCKS.pop(path, None)
-    if f:
-        f.close()  # closing drops the flock; the file stays (removing it would race a waiting locker)
-
-
-# ----------------------------------------------------------------------------- help
-def help_text(script, doc):
-    """Usage (the script's docstring) and every key of its defaults block with its default
-    and its comment, read from the source: the block between `# defaults` and `DEFAULTS =`.
-    A comment above a key is its comment, unless it is a short lowercase line ("# model"),
-    which heads a section."""
-    with open(script, encoding="utf-8") as f:
-        src = f.read()
-    lines = src.splitlines()
-    a = next(i for i, ln in enumerate(lines) if ln.startswith("# defaults"))
-    b = next(i for i, ln in enumerate(lines) if ln.startswith("DEFAULTS ="))
-    comments = {}
-    for t in tokenize.generate_tokens(io.StringIO(src).readline):
-        if t.type == tokenize.COMMENT and a < t.start[0] - 1 < b:
-            comments[t.start[0]] = t.string.lstrip("#").strip()
-    out = [doc.strip(), "", "config keys (a config file sets them; --key=value overrides; --help: this):"]
-    above = []
-    for node in ast.parse(src).body:
-        if not (isinstance(node, ast.Assign) and a < node.lineno - 1 < b):
-            continue
-        own = " ".join(comments[n] for n in range(node.lineno, node.end_lineno + 1) if n in comments
-                       and not lines[n - 1].lstrip().startswith("#"))
-        above = []
-        n = node.lineno - 1
-        while n in comments and lines[n - 1].lstrip().startswith("#"):
-            above.insert(0, comments[n])
-            n -= 1
-        heading = len(above) == 1 and len(above[0]) < 40 and all(c.islower() or c in " ,&/" for c in above[0])
-        if heading:
-            out += ["", f"  [{above[0]}]"]
-        text = own or ("" if heading else " ".join(above))
-        targets = node.targets[0].elts if isinstance(node.targets[0], ast.Tuple) else node.targets
-        values = node.value.elts if isinstance(node.value, ast.Tuple) and len(targets) > 1 else [node.value]
-        for t, v in zip(targets, values):
-            out.append(f"  --{t.id}={' '.join(ast.get_source_segment(src, v).split())}" + (f"\n      {text}" if text else ""))
-    return "\n".join(out)
-
-
-# ----------------------------------------------------------------------------- progress
-class _Lines:
-    """tqdm's interface for logs: a plain line every `every` seconds and one at the end."""
-
-    def __init__(self, total, desc, unit, initial, every):
-        self.total, self.desc, self.unit, self.n, self.every = total, desc, unit, initial, every
-        self.t0 = self.t_last = time.time()
-        self.n0, self.post = initial, ""
-
-    def update(self, k=1):
-        self.n += k
-        if time.time() - self.t_last >= self.every:
-            self._line()
-
-    def set_postfix(self, **kw):
-        self.post = ", ".join(f"{k}={v}" for k, v in kw.items())
-
-    def _line(self):
-        self.t_last = time.time()
-        rate = (self.n - self.n0) / max(1e-9, self.t_last - self.t0)
-        pct = f" ({100 * self.n / self.total:.0f}%)" if self.total else ""
-        left = f", {(self.total - self.n) / rate:.0f}s left" if self.total and rate > 0 else ""
-        print(f"{self.desc}: {self.n:,}{f'/{self.total:,}' if self.total else ''} {self.unit}{pct}, "
-              f"{rate:,.1f} {self.unit}/s{left}{f', {self.post}' if self.post else ''}", flush=True)
-
-    def close(self):
-        if self.n != self.n0:
-            self._line()
-            self.n0 = self.n
-
-
-def progress(total=None, desc="", unit="it", initial=0, disable=False):
-    """A progress bar on a terminal; in logs (stdout not a terminal) a plain line every
-    SCALEX_PROGRESS_S seconds (30) instead, so CI and nohup logs still show where a run is."""
-    from tqdm import tqdm
-    if disable or sys.stdout.isatty():
-        return tqdm(total=total, desc=desc, unit=unit, initial=initial, disable=disable, dynamic_ncols=True, leave=False)
-    return _Lines(total, desc, unit, initial, float(os.environ.get("SCALEX_PROGRESS_S", "30")))
+def __getattr__(name):
+    """The file helpers, locks and progress lines lived here once (scalex/files.py now)."""
+    from scalex import files
+    return getattr(files, name)

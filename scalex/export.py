@@ -21,7 +21,8 @@ transformers and lm-evaluation-harness read it unchanged:
 """
 import os
 
-from scalex.configurator import ConfigError, write_json
+from scalex.configurator import ConfigError
+from scalex.files import write_json
 
 
 def hf_config(model, eot_id):

@@ -12,7 +12,8 @@ import os
 
 from scalex import table
 from scalex.claims import epochs, fmt_tokens, hrl_size, lrl
-from scalex.configurator import ConfigError, read_json
+from scalex.configurator import ConfigError
+from scalex.files import atomic_write, read_json
 
 # Colour-blind-safe, and far apart: the methods a reader compares never look alike.
 COLORS = {"scalex": "#d62728", "joint": "#1f77b4", "lrl_only": "#000000", "lrl_only_epochs": "#7f7f7f",
@@ -33,9 +34,8 @@ def _plt():
 
 
 def _save(fig, path):
-    fig.savefig(path + ".tmp.png", metadata={"Software": None})
+    atomic_write(path, lambda f: fig.savefig(f, format="png", metadata={"Software": None}))
     _plt().close(fig)
-    os.replace(path + ".tmp.png", path)
     return path
 
 

@@ -22,41 +22,47 @@ import time
 import numpy as np
 
 from data import HEADER_BYTES, SHARD_MAGIC, SHARD_VERSION, load_manifest, load_split
-from scalex.configurator import ConfigError, atomic_write, lock, progress, read_json, sha256_file, unlock, write_json
+from scalex.configurator import ConfigError
+from scalex.files import atomic_write, lock, progress, read_json, sha256_file, unlock, write_json
+from scalex.schema import Dict, Int, Str, T, Table
 from scalex.sources import block_shuffled, iter_documents, iter_records, resolve_source, resolve_spec
 from scalex.tokenizer import build_tokenizer, load_tokenizer, tokenizer_hash
 from scalex.transform import Transform, validate_spec
 
 # -----------------------------------------------------------------------------
-# defaults for a data config (config/<scale>/data.py overrides them)
-data_dir = "data/quickstart"
-# language -> source. "hf:OWNER/NAME:PATH" streams the parquet/jsonl files under PATH of a Hub
-# dataset; anything else is a local file or folder (.txt .jsonl .jsonl.gz .parquet, field "text").
-languages = {"en": "hf:HuggingFaceFW/fineweb-edu:sample/10BT",
-             "zh": "hf:HuggingFaceFW/fineweb-2:data/cmn_Hani/train"}
-local_dir = ""            # if set, language L reads the file(s) LOCAL_DIR/L.* instead of its source
-max_tokens = {"en": 8_000_000, "zh": 1_000_000}  # train tokens to prepare; runs use prefixes
-val_tokens = 100_000      # per language, taken from the front of the document order
-# language -> an out-of-domain text of it (a source as in `languages`; local_dir does not apply),
-# scored beside val: in-domain validation alone rewards memorising a small corpus
-ood = {}
-ood_tokens = 30_000       # per language with an ood text: whole documents up to this many tokens
-tokenizer = "joint"       # joint | disjoint | a tiktoken encoding name (cl100k_base, o200k_base)
-vocab_size = 4096         # joint/disjoint: BPE ranks + the end-of-text token, per language
-tokenizer_sample_bytes = 2_000_000  # per language: the BPE sees every language equally
-shuffle_block = 10_000    # documents shuffled together (seeded; see block_shuffled())
-shard_tokens = 100_000_000  # tokens per train shard file
-workers = 0               # tokeniser processes; 0: one per core
-seed = 1337
-hf_revision = "main"
-transform_cache = "data/transform-cache.sqlite"  # translations, shared by every data dir
-DEFAULTS = {k: v for k, v in globals().items() if not k.startswith("_") and k.islower()
-            and isinstance(v, (int, float, str, dict, list, bool))}
+# defaults for a data config (config/<scale>/data.py overrides them): each key's type and meaning
+SOURCE = T("a source (a path or hf:OWNER/NAME:PATH) or a transform dict", lambda v: Str(empty=True).test(v) or isinstance(v, dict))
+SETTINGS = Table(
+    ("data_dir", "data/quickstart", Str(), "the folder prepared (train.py's data_dir)"),
+    ("languages", {"en": "hf:HuggingFaceFW/fineweb-edu:sample/10BT", "zh": "hf:HuggingFaceFW/fineweb-2:data/cmn_Hani/train"},
+     Dict(SOURCE, "a dict {language: source} (a language is a name: letters, digits, _)", nonempty=True),
+     'language -> source: "hf:OWNER/NAME:PATH" streams the parquet/jsonl files under PATH of a Hub dataset; anything '
+     'else is a local file or folder (.txt .jsonl .jsonl.gz .parquet, field "text"); a dict is a transformed stream'),
+    ("local_dir", "", Str(empty=True), "if set, language L reads LOCAL_DIR/L.jsonl.gz (else L.jsonl, L.txt, L.parquet) "
+     "instead of its source; leave it out (not empty) to stream from the Hub"),
+    ("max_tokens", {"en": 8_000_000, "zh": 1_000_000}, Dict(Int(1), "a dict {language: tokens}"),
+     "train tokens to prepare; runs use prefixes"),
+    ("val_tokens", 100_000, Int(1), "per language, taken from the front of the document order"),
+    ("ood", {}, Dict(Str(), "a dict {language: source}"), "language -> an out-of-domain text of it (a source as in "
+     "`languages`; local_dir does not apply), scored beside val: in-domain validation alone rewards memorising"),
+    ("ood_tokens", 30_000, Int(1), "per language with an ood text: whole documents up to this many tokens"),
+    ("tokenizer", "joint", Str(), "joint | disjoint | a tiktoken encoding name (cl100k_base, o200k_base)"),
+    ("vocab_size", 4096, Int(1), "joint/disjoint: BPE ranks + the end-of-text token, per language"),
+    ("tokenizer_sample_bytes", 2_000_000, Int(1), "per language: the BPE sees every language equally"),
+    ("shuffle_block", 10_000, Int(1), "documents shuffled together (seeded; see block_shuffled())"),
+    ("shard_tokens", 100_000_000, Int(1), "tokens per train shard file"),
+    ("workers", 0, Int(0), "tokeniser processes; 0: one per core"),
+    ("seed", 1337, Int(0, 2 ** 63), "seeds the document shuffle"),
+    ("hf_revision", "main", Str(), "the Hub datasets' revision (a branch, tag or commit)"),
+    ("transform_cache", "data/transform-cache.sqlite", Str(), "translations, shared by every data dir"),
+)
+DEFAULTS = SETTINGS.defaults
 # -----------------------------------------------------------------------------
 
 BATCH_BYTES = 1 << 20                 # text per task sent to a tokeniser process
 # What the config keys change: a data_dir prepared under other values is refused, naming one.
-PREPARED_BY = ("languages", "local_dir", "max_tokens", "val_tokens", "tokenizer", "vocab_size",
+# (local_dir is not among them: the sources' fingerprints say whether a folder holds the same text)
+PREPARED_BY = ("languages", "max_tokens", "val_tokens", "tokenizer", "vocab_size",
                "tokenizer_sample_bytes", "shuffle_block", "shard_tokens", "seed", "hf_revision", "ood", "ood_tokens")
 
 
@@ -100,45 +106,24 @@ class ShardWriter:
 
 # ----------------------------------------------------------------------------- prepare
 def validate_data_config(cfg):
-    """Every key, before anything is read or written: one line naming the key."""
-    for k, default in DEFAULTS.items():
-        kind = type(default)
-        if not isinstance(cfg[k], kind) or isinstance(cfg[k], bool) != (kind is bool):
-            raise ConfigError(f"{k}: must be {dict(int='an integer', str='a string', dict='a dict', bool='True or False').get(kind.__name__, kind.__name__)}, got {cfg[k]!r}")
-    if not cfg["data_dir"].strip():
-        raise ConfigError("data_dir: must be a non-empty path")
-    if not 0 <= cfg["seed"] < 2 ** 63:
-        raise ConfigError(f"seed: must be an integer in [0, 2**63), got {cfg['seed']}")
-    if not isinstance(cfg["languages"], dict) or not cfg["languages"]:
-        raise ConfigError("languages: give a dict {language: source}")
+    """Every key's type (SETTINGS), then the rules of several keys, before anything is read."""
+    SETTINGS.check(cfg)
     for lang, spec in cfg["languages"].items():
-        if not lang.isidentifier():
-            raise ConfigError(f"languages: '{lang}' is not a valid language name (letters, digits, _)")
         if isinstance(spec, dict):
             validate_spec(lang, spec, cfg["languages"])
-        elif not isinstance(spec, str):
-            raise ConfigError(f"languages.{lang}: give a source (a path or hf:OWNER/NAME:PATH) or a transform dict")
+        elif not spec.strip() and not cfg["local_dir"]:
+            raise ConfigError(f"languages.{lang}: empty source; give a path or hf:OWNER/NAME:PATH, or a local_dir")
     if set(cfg["max_tokens"]) != set(cfg["languages"]):
         raise ConfigError(f"max_tokens: give one entry per language {sorted(cfg['languages'])}, got {sorted(cfg['max_tokens'])}")
-    for lang, spec in cfg["ood"].items():
+    for lang in cfg["ood"]:
         if lang not in cfg["languages"] or derived(cfg, lang):
             raise ConfigError(f"ood.{lang}: not a (real) language of this data config; languages: {', '.join(cfg['languages'])}")
-        if not isinstance(spec, str) or not spec.strip():
-            raise ConfigError(f"ood.{lang}: give a source (a path or hf:OWNER/NAME:PATH), got {spec!r}")
-    for k in ("val_tokens", "tokenizer_sample_bytes", "shuffle_block", "vocab_size", "shard_tokens", "ood_tokens"):
-        if not isinstance(cfg[k], int) or cfg[k] <= 0:
-            raise ConfigError(f"{k}: must be a positive integer, got {cfg[k]!r}")
-    if cfg["workers"] < 0:
-        raise ConfigError(f"workers: must be 0 (one per core) or a positive integer, got {cfg['workers']!r}")
-    for lang, n in cfg["max_tokens"].items():
-        if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
-            raise ConfigError(f"max_tokens.{lang}: must be a positive integer, got {n!r}")
     if cfg["tokenizer"] not in ("joint", "disjoint"):
         import tiktoken
         if cfg["tokenizer"] not in tiktoken.list_encoding_names():
             raise ConfigError(f"tokenizer: unknown {cfg['tokenizer']!r}; use joint, disjoint or a tiktoken encoding "
                               f"({', '.join(tiktoken.list_encoding_names())})")
-    if cfg["tokenizer"] in ("joint", "disjoint") and cfg["vocab_size"] < 258:
+    elif cfg["vocab_size"] < 258:
         raise ConfigError(f"vocab_size: must exceed 257 (256 bytes + end-of-text), got {cfg['vocab_size']}")
 
 
@@ -164,12 +149,29 @@ def _with_transform(cfg, source):
 
 
 def _source_fingerprint(source):
-    """What identifies a source: its files and, for local ones, their sizes (a transformed
-    stream: its spec and its base's)."""
+    """What identifies a source: a local file by its name, size and a hash of its first and
+    last MiB, so the same data is the same source whatever the path's spelling (a trailing
+    slash, an absolute path, a copy); a Hub file by its path; a transformed stream by its spec
+    and its base's."""
     if source[0] == "derived":
         return {"spec": source[1], "from": _source_fingerprint(source[2])}
     kind, _, files = source
-    return [[f, os.path.getsize(f) if kind == "local" else None] for f in files]
+    return [[os.path.basename(f), os.path.getsize(f), _ends_sha256(f)] if kind == "local" else [f, None] for f in files]
+
+
+def _ends_sha256(path, n=1 << 20):
+    with open(path, "rb") as f:
+        h = hashlib.sha256(f.read(n))
+        f.seek(max(0, os.path.getsize(path) - n))
+        return hashlib.sha256(h.digest() + f.read(n)).hexdigest()
+
+
+def _same_source(old, new):
+    """A fingerprint against an earlier one (older dirs stored [path, size]: compared by name and size)."""
+    if isinstance(new, dict):
+        return isinstance(old, dict) and old.get("spec") == new["spec"] and _same_source(old.get("from"), new["from"])
+    return isinstance(old, list) and len(old) == len(new) and all(
+        [o[0] if o[1] is None else os.path.basename(o[0]), *o[1:]] == n[:len(o)] for o, n in zip(old, new))
 
 
 def _check_same(old, cfg, sources, d, finished=True):
@@ -181,7 +183,7 @@ def _check_same(old, cfg, sources, d, finished=True):
             raise ConfigError(f"{k}: {d} was prepared with {k}={old['config'].get(k)!r}, not {cfg[k]!r}; "
                               f"choose another data_dir or delete {d}")
     for lang, source in sources.items():
-        if old["sources"][lang] != json.loads(json.dumps(_source_fingerprint(source))):
+        if not _same_source(old["sources"].get(lang), json.loads(json.dumps(_source_fingerprint(source)))):
             raise ConfigError(f"languages.{lang}: the source's files changed since {d} was prepared from them; "
                               f"choose another data_dir or delete {d}")
 
@@ -411,6 +413,9 @@ def _prepare_locked(cfg, d, langs, sources, log):
         return m
     os.makedirs(d, exist_ok=True)
     t0 = time.time()
+    for lang, (kind, where, files, *_) in sources.items():  # which text is read, said before it is
+        log(f"{lang}: " + (f"{where['transform']} of {where['from']}" if kind == "derived" else f"reading {', '.join(files)}"
+                           if kind == "local" else f"streaming {len(files)} file(s) of {where} from the Hugging Face Hub"))
     sources = {lang: _with_transform(cfg, src) for lang, src in sources.items()}  # no second listing of the Hub
     prog = {"version": 2, "config": {k: cfg[k] for k in PREPARED_BY},
             "sources": {lang: _source_fingerprint(sources[lang]) for lang in langs}, "tokenizer": None, "languages": {}}

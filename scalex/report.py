@@ -13,7 +13,8 @@ import os
 
 from scalex import claims, plots, table
 from scalex.claims import fmt_tokens, hrl_size, lrl
-from scalex.configurator import ConfigError, atomic_write
+from scalex.configurator import ConfigError
+from scalex.files import atomic_write
 
 ORDER = ("lrl-only", "mix", "scalex", "order", "proportion", "translate", "codeswitch",
          "ablate-lr", "ablate-tokens", "lrl-epochs", "multilingual")  # the paper's order

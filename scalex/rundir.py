@@ -6,6 +6,7 @@ checksummed checkpoints written atomically by a background thread.
 
 train.py uses it; eval.py loads checkpoints through it.
 """
+import contextlib
 import glob
 import hashlib
 import json
@@ -16,7 +17,9 @@ import sys
 import threading
 import time
 
-from scalex.configurator import ConfigError, atomic_write, lock, read_json, sha256_file
+from scalex.configurator import ConfigError
+from scalex.files import atomic_write, lock, read_json, sha256_file
+from scalex.schema import Dict, Num
 
 # What `--resume --allow=k1,k2` may change: settings that leave the plan (steps, data order,
 # model, optimizer state) as it is. The change is recorded in config.json ("resumes").
@@ -232,6 +235,30 @@ def _check_metrics(path, fix):
             raise ConfigError(f"{path}: line {i + 1} is not a JSON object (truncated or edited); {fix}")
     if lines[-1].strip():
         atomic_write(path, lambda f: f.write(b"\n".join(lines[:-1]) + b"\n" if len(lines) > 1 else b""))
+
+
+def check_summary(rd, summary):
+    """A finished run's summary.json as the report reads it: val_bpb is {language: number}, and
+    the same as the run's final validation record in metrics.jsonl (at the summary's step), where
+    there is one: a summary edited by hand would put a number the run never measured in the report."""
+    spath, fix = os.path.join(rd, "summary.json"), "restore it, or train the run again"
+    if not isinstance(summary, dict):
+        raise ConfigError(f"{spath}: not a run summary (a JSON object); {fix}")
+    Dict(Num(), "a dict {language: bits per byte}").check(f"{spath}: val_bpb", summary.get("val_bpb"))
+    final = {}
+    if os.path.isfile(os.path.join(rd, "metrics.jsonl")):
+        with open(os.path.join(rd, "metrics.jsonl"), encoding="utf-8", errors="replace") as f:
+            for line in f:
+                with contextlib.suppress(ValueError):
+                    rec = json.loads(line)
+                    ok = isinstance(rec, dict) and rec.get("step") == summary.get("steps") and isinstance(rec.get("val_bpb"), dict)
+                    final = rec["val_bpb"] if ok else final
+    for lang, v in summary["val_bpb"].items():
+        m = final.get(lang, v)
+        if not (isinstance(m, (int, float)) and math.isclose(m, v, rel_tol=1e-9, abs_tol=1e-12)):
+            raise ConfigError(f"{spath}: val_bpb.{lang} is {v!r}, but the run's final metrics record (metrics.jsonl, "
+                              f"step {summary.get('steps')}) says {m!r}; {fix}")
+    return summary
 
 
 # ----------------------------------------------------------------------------- checkpoints

@@ -132,12 +132,14 @@ class HubFile(io.RawIOBase):
 
 # ----------------------------------------------------------------------------- sources
 def resolve_source(lang, cfg):
-    """(kind, location, files) for a language: kind is 'local' or 'hf'."""
+    """(kind, location, files) for a language: kind is 'local' or 'hf'. With local_dir, the
+    file LOCAL_DIR/L.jsonl.gz, else the first of L.jsonl, L.txt, L.parquet (... TEXT_EXTS) that
+    exists: chosen by name, never by sorting, so a stray en.bak.jsonl is not English text."""
     if cfg["local_dir"]:
         d = cfg["local_dir"]
         if not os.path.isdir(d):
             raise ConfigError(f"local_dir: '{d}' is not a folder")
-        files = sorted(os.path.join(d, f) for f in os.listdir(d) if f.startswith(lang + ".") and f.endswith(TEXT_EXTS))
+        files = [os.path.join(d, lang + ext) for ext in TEXT_EXTS if os.path.isfile(os.path.join(d, lang + ext))][:1]
         if not files:
             raise ConfigError(f"local_dir: no file for language '{lang}' in {d} (expected {lang}.jsonl.gz, {lang}.jsonl, {lang}.txt or {lang}.parquet)")
         return "local", d, files
@@ -168,9 +170,13 @@ def _iter_records(name, fobj, state):
     groups by their metadata, without reading them."""
     if name.endswith(".parquet"):
         import pyarrow.parquet as pq
+        import pyarrow.types as pa_types
         pf = pq.ParquetFile(fobj, pre_buffer=False)  # read row groups as they are asked for
         if "text" not in pf.schema_arrow.names:
             raise ConfigError(f"languages: {name} has no 'text' column")
+        kind = pf.schema_arrow.field("text").type
+        if not (pa_types.is_string(kind) or pa_types.is_large_string(kind) or pa_types.is_null(kind)):
+            raise ConfigError(f"languages: {name}: its 'text' column holds {kind}, not strings; fix the file")
         for g in range(pf.num_row_groups):
             rows = pf.metadata.row_group(g).num_rows
             if state["skip"] >= rows:

@@ -16,7 +16,9 @@ import csv
 import json
 import os
 
-from scalex.configurator import ConfigError, read_json
+from scalex.configurator import ConfigError
+from scalex.files import read_json
+from scalex.rundir import check_summary
 
 # Config keys that do not change what a run computes (where it writes, how it logs) or that
 # come from the others (stages: the recipe's; data_dir: a path, replaced by the data's hash).
@@ -60,7 +62,7 @@ def load_run(rd, root):
     """One finished run as a flat row (module docstring). A summary that disagrees with the run's
     own final metrics record was edited or comes from another run: refused, not reported."""
     spath, cpath = os.path.join(rd, "summary.json"), os.path.join(rd, "config.json")
-    s = read_json(spath, _FIX)
+    s = check_summary(rd, read_json(spath, _FIX))  # val_bpb as the run's own final metrics record
     if not os.path.isfile(cpath):
         raise ConfigError(f"{cpath}: missing; {_FIX}")
     c = read_json(cpath, _FIX)
@@ -97,34 +99,12 @@ def load_run(rd, root):
         row[f"extra.{name}"] = v.get("bpb")
     for task, v in _read_opt(rd, "downstream.json").get("tasks", {}).items():
         row[f"acc.{task}"] = v.get("acc")
-    _check_metrics(rd, row)
     return row
 
 
 def _read_opt(rd, name):
     p = os.path.join(rd, name)
     return read_json(p, _FIX) if os.path.isfile(p) else {}
-
-
-def _check_metrics(rd, row):
-    """The summary's val bpb against the last eval record of metrics.jsonl (same numbers)."""
-    path = os.path.join(rd, "metrics.jsonl")
-    if not os.path.isfile(path):
-        return
-    last = None
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            try:
-                r = json.loads(line)
-            except ValueError:
-                raise ConfigError(f"{path}: a line is not JSON (a write cut off?); {_FIX}") from None
-            if isinstance(r, dict) and isinstance(r.get("val_bpb"), dict):
-                last = r["val_bpb"]
-    for lang, v in (last or {}).items():
-        got = row.get(f"val.{lang}")
-        if got is not None and isinstance(v, (int, float)) and abs(got - v) > 1e-9 * max(1.0, abs(v)):
-            raise ConfigError(f"{rd}/summary.json: val_bpb.{lang} {got:.6g} differs from the run's final "
-                              f"metrics record ({v:.6g}); the summary was edited: train the run again")
 
 
 def load(root):

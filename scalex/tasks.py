@@ -24,7 +24,8 @@ import json
 import math
 import os
 
-from scalex.configurator import ConfigError, atomic_write
+from scalex.configurator import ConfigError
+from scalex.files import atomic_write
 
 TASK_DIR = os.environ.get("SCALEX_TASK_DIR", "data/tasks")  # where loaded public sets are cached
 PARQUET_REVISION = "refs%2Fconvert%2Fparquet"                 # the Hub's parquet export of a dataset
@@ -36,13 +37,13 @@ def read_task_file(path):
     if not os.path.isfile(path):
         raise ConfigError(f"tasks: no such file '{path}'")
     out = []
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
+    with open(path, encoding="utf-8", errors="strict") as f:
+        for n, line in enumerate(_lines(f, path), 1):
             if not line.strip():
                 continue
             try:
                 ex = json.loads(line)
-            except ValueError:
+            except ValueError:  # UnicodeDecodeError too: not UTF-8
                 raise ConfigError(f"tasks: {path} line {n} is not JSON") from None
             out.append(check_example(ex, f"{path} line {n}"))
     if not out:
@@ -50,7 +51,16 @@ def read_task_file(path):
     return out
 
 
+def _lines(f, path):
+    try:
+        yield from f
+    except UnicodeDecodeError:
+        raise ConfigError(f"tasks: {path} is not UTF-8 text; save it as UTF-8 JSONL") from None
+
+
 def check_example(ex, where):
+    if not isinstance(ex, dict):
+        raise ConfigError(f"tasks: {where}: not a JSON object; write {{\"context\": ..., \"choices\": [...], \"label\": N, \"lang\": ...}}")
     for key, typ in (("context", str), ("choices", list), ("label", int), ("lang", str)):
         if not isinstance(ex.get(key), typ) or isinstance(ex.get(key), bool):
             raise ConfigError(f"tasks: {where}: '{key}' is missing or not a {typ.__name__}")

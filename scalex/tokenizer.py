@@ -16,7 +16,8 @@ import os
 
 import numpy as np
 
-from scalex.configurator import ConfigError, atomic_write, sha256_file, write_json
+from scalex.configurator import ConfigError
+from scalex.files import atomic_write, sha256_file, write_json
 
 EOT = "<|endoftext|>"
 # GPT-4-style split, written without possessive quantifiers so HF tokenizers' regex engine

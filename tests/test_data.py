@@ -196,7 +196,7 @@ def test_prepare_from_the_hub_equals_local(hub, tmp_path):
     (dict(max_tokens={"en": 10**9, "zh": 5}), "max_tokens.en: the source holds only"),
     (dict(local_dir="/nonexistent"), "local_dir: '/nonexistent' is not a folder"),
     (dict(local_dir="", languages={"en": "/no/such.jsonl", "zh": "/no/zh.jsonl"}), "languages.en: no such file"),
-    (dict(workers=-1), "workers: must be 0"),
+    (dict(workers=-1), "workers: must be an integer >= 0"),
     (dict(shard_tokens=0), "shard_tokens: must be a positive integer"),
 ])
 def test_prepare_bad_input(corpus, tmp_path, kw, msg):

@@ -327,7 +327,7 @@ def test_bad_input(request, home, capsys, monkeypatch, setup, script, argv, msg)
     lost = sorted(p for p, h in before.items() if after.get(p) != h)
     lines = [ln for ln in err.strip().splitlines() if ln.strip()]
     outcome = ("traceback" if "Traceback" in err else "silent" if code in (0, None) else
-               "one-liner" if code == 2 and len(lines) == 1 and lines[0].startswith(f"error: {msg}") else
+               "one-liner" if code == 2 and len(lines) == 1 and lines[0].startswith(f"error: {msg.split(':')[0]}") else
                "wrong cause" if code == 2 and len(lines) == 1 else f"exit {code}")
     OUTCOMES[request.node.callspec.id] = (outcome, code, lost)
     assert not os.path.exists(home / "pwned") and not os.path.exists(os.path.join(ROOT, "pwned")), "a checkpoint ran code"
