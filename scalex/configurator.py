@@ -154,8 +154,3 @@ def load_config(path, overrides, defaults):
         cfg[k] = v
     return cfg
 
-
-def __getattr__(name):
-    """The file helpers, locks and progress lines lived here once (scalex/files.py now)."""
-    from scalex import files
-    return getattr(files, name)
