@@ -6,7 +6,8 @@ The two hot operations of the model, behind two functions model.py calls:
 
 Each has a plain torch reference and a fused Triton version beside it:
 - flash attention: forward with an online softmax that saves only the log-sum-exp; backward
-  recomputes the probabilities block by block (one kernel for dK/dV, one for dQ: no atomics).
+  recomputes the probabilities block by block (one kernel for dK/dV, one for dQ: no atomics;
+  under grouped-query attention each query head writes its share of dK/dV, summed after).
   Only blocks on the diagonal are masked; the dK/dV kernel works on transposed scores, so all
   four of its matmuls have its keys as rows (enough rows for Hopper's wgmma);
 - linear + cross-entropy: rows in chunks sized by a memory budget, so the N x V logits never
@@ -72,13 +73,14 @@ def _autocast_dtype(x):
 # (rows, cols, num_warps, num_stages) per kernel and head dim: rows x cols is the tile of
 # queries x keys one program works on. On a GPU the first call at a (T, D) times each
 # candidate and keeps the fastest; the interpreter runs one. Every GPU candidate compiles for
-# sm_90 without a register spill and with wgmma matmuls (tests/test_kernels.py checks it;
-# BENCHMARKS.md has the table).
+# sm_90 without a register spill and with wgmma matmuls at every shape bench.py and training
+# launch, under triton 3.6 and 3.7 (tests/test_kernels.py checks it; BENCHMARKS.md has the
+# table); the D=128 dK/dV ones stay at or under 240 registers, so a small change has room.
 ATTN_CONFIGS = {
     "fwd": {64: [(128, 64, 4, 3), (128, 128, 8, 3), (64, 64, 4, 3)],
             128: [(128, 64, 8, 2), (128, 64, 8, 3), (64, 64, 4, 3)]},
     "dkdv": {64: [(32, 128, 8, 2), (64, 128, 8, 2), (32, 64, 4, 2)],
-             128: [(32, 128, 8, 2), (16, 128, 8, 2), (32, 64, 8, 1)]},
+             128: [(32, 64, 8, 2), (16, 128, 8, 2), (32, 64, 8, 1)]},
     "dq": {64: [(128, 32, 8, 2), (64, 64, 4, 2), (128, 64, 8, 2)],
            128: [(128, 32, 8, 2), (128, 64, 8, 2), (64, 32, 8, 2)]},
 }
@@ -233,13 +235,17 @@ if triton is not None:
     @triton.jit
     def _flash_bwd_dkdv(Q, K, V, DO, LSE, DELTA, DK, DV,
                         sqb, sqh, sqt, skb, skh, skt, sdb, sdh, sdt,
-                        T, H, HKV, REP, qk_scale, sm_scale,
+                        T, H, REP, qk_scale, sm_scale,
                         D: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, UPCAST: tl.constexpr):
-        """One program: BLOCK_N keys of one (batch, kv head), summed over the REP query heads
-        that share them (grouped-query) and over every query at or after them (causal).
-        DK, DV are contiguous (B, HKV, T, D)."""
-        pid_n, bhk = tl.program_id(0), tl.program_id(1)
-        b, hk = bhk // HKV, bhk % HKV
+        """One program: BLOCK_N keys of one (batch, kv head) against every query at or after
+        them (causal) of one query head. Under grouped-query attention each of the REP query
+        heads that share the keys writes its own share, which the caller sums: a loop over
+        those heads in here would keep dK, dV live across a second loop (more registers, a
+        spill at some shapes), and the grid gains REP times the programs. DK, DV are
+        contiguous (B, H, T, D)."""
+        pid_n, bh = tl.program_id(0), tl.program_id(1)
+        b, h = bh // H, bh % H
+        hk = h // REP
         offs_n = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
         offs_d = tl.arange(0, D)
         kv_mask = offs_n[:, None] < T
@@ -250,15 +256,13 @@ if triton is not None:
         dk = tl.zeros([BLOCK_N, D], tl.float32)
         dv = tl.zeros([BLOCK_N, D], tl.float32)
         diag = pid_n * BLOCK_N  # queries from here to diag + BLOCK_N see part of these keys
-        for r in range(0, REP):
-            h = hk * REP + r
-            q_ptr, do_ptr = Q + b * sqb + h * sqh, DO + b * sdb + h * sdh
-            lse_ptr, delta_ptr = LSE + (b * H + h) * T, DELTA + (b * H + h) * T
-            dk, dv = _dkdv_block(dk, dv, k, v, q_ptr, do_ptr, lse_ptr, delta_ptr, sqt, sdt, offs_n, offs_d,
-                                 diag, tl.minimum(diag + BLOCK_N, T), T, qk_scale, BLOCK_M, True, UPCAST)
-            dk, dv = _dkdv_block(dk, dv, k, v, q_ptr, do_ptr, lse_ptr, delta_ptr, sqt, sdt, offs_n, offs_d,
-                                 diag + BLOCK_N, T, T, qk_scale, BLOCK_M, False, UPCAST)
-        out = (b * HKV + hk) * T * D + offs_n[:, None] * D + offs_d[None, :]
+        q_ptr, do_ptr = Q + b * sqb + h * sqh, DO + b * sdb + h * sdh
+        lse_ptr, delta_ptr = LSE + bh * T, DELTA + bh * T
+        dk, dv = _dkdv_block(dk, dv, k, v, q_ptr, do_ptr, lse_ptr, delta_ptr, sqt, sdt, offs_n, offs_d,
+                             diag, tl.minimum(diag + BLOCK_N, T), T, qk_scale, BLOCK_M, True, UPCAST)
+        dk, dv = _dkdv_block(dk, dv, k, v, q_ptr, do_ptr, lse_ptr, delta_ptr, sqt, sdt, offs_n, offs_d,
+                             diag + BLOCK_N, T, T, qk_scale, BLOCK_M, False, UPCAST)
+        out = bh * T * D + offs_n[:, None] * D + offs_d[None, :]
         tl.store(DK + out, (dk * sm_scale).to(DK.dtype.element_ty), mask=kv_mask)
         tl.store(DV + out, dv.to(DV.dtype.element_ty), mask=kv_mask)
 
@@ -348,14 +352,14 @@ def flash_attn_bwd(do: torch.Tensor, q: torch.Tensor, k: torch.Tensor, v: torch.
     delta = _empty((B, H, T), torch.float32, q.device)
     _flash_bwd_delta[(triton.cdiv(T, DELTA_BLOCK), B * H)](o, do, delta, *o.stride()[:3], *do.stride()[:3], T, H, D=D, BLOCK_M=DELTA_BLOCK)
     dq = _empty((B, H, T, D), q.dtype, q.device)
-    dk = _empty((B, Hkv, T, D), k.dtype, k.device)
-    dv = _empty((B, Hkv, T, D), v.dtype, v.device)
+    dk = _empty((B, H, T, D), k.dtype, k.device)  # one share per query head: summed below
+    dv = _empty((B, H, T, D), v.dtype, v.device)
     strides = (*q.stride()[:3], *k.stride()[:3], *do.stride()[:3])
 
     def launch_dkdv(cfg):
         BM, BN, warps, stages = cfg
-        _flash_bwd_dkdv[(triton.cdiv(T, BN), B * Hkv)](
-            q, k, v, do, lse, delta, dk, dv, *strides, T, H, Hkv, H // Hkv, sm_scale * LOG2E, sm_scale,
+        _flash_bwd_dkdv[(triton.cdiv(T, BN), B * H)](
+            q, k, v, do, lse, delta, dk, dv, *strides, T, H, H // Hkv, sm_scale * LOG2E, sm_scale,
             D=D, BLOCK_M=BM, BLOCK_N=BN, UPCAST=INTERPRET, num_warps=warps, num_stages=stages)
 
     def launch_dq(cfg):
@@ -365,6 +369,8 @@ def flash_attn_bwd(do: torch.Tensor, q: torch.Tensor, k: torch.Tensor, v: torch.
             D=D, BLOCK_M=BM, BLOCK_N=BN, UPCAST=INTERPRET, num_warps=warps, num_stages=stages)
     _launch("dkdv", tune_key(B, H, T, D), D, launch_dkdv)
     _launch("dq", tune_key(B, H, T, D), D, launch_dq)
+    if Hkv != H:  # grouped-query: the shares of the query heads that share each kv head
+        dk, dv = (x.view(B, Hkv, H // Hkv, T, D).sum(2, dtype=torch.float32).to(x.dtype) for x in (dk, dv))
     return dq, dk, dv
 
 
