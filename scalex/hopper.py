@@ -33,8 +33,7 @@ def hopper_launches(attn_shapes=LAUNCH_SHAPES, ce_shapes=CE_LAUNCHES):
     import torch
 
     import kernels
-    names = {"_flash_fwd": "attn_fwd", "_flash_bwd_delta": "attn_delta", "_flash_bwd_dkdv": "attn_dkdv",
-             "_flash_bwd_dq": "attn_dq", "_ce_rows": "ce_rows"}
+    names = {"_flash_fwd": "attn_fwd", "_flash_bwd_delta": "attn_delta", "_flash_bwd": "attn_bwd", "_ce_rows": "ce_rows"}
     out, saved = [], {n: getattr(kernels, n) for n in (*names, "_launch")}
 
     class Recorder:  # stands in for a jit function: kernel[grid](*args, **kwargs) records, runs nothing
@@ -96,11 +95,30 @@ def hopper_compile(fn, args, kwargs):
         r = subprocess.run([ptxas, "-v", "--gpu-name=sm_90a", f.name, "-o", os.devnull], capture_output=True, text=True)
     if r.returncode:
         raise RuntimeError(f"ptxas failed: {r.stderr[-500:]}")
-    return {"registers": int(re.search(r"Used (\d+) registers", r.stderr).group(1)),
+    return {"registers": int(re.search(r"Used (\d+) registers", r.stderr).group(1)), "loop_instr": loop_instructions(ptx),
             "spill_bytes": sum(int(x) for x in re.findall(r"(\d+) bytes spill (?:stores|loads)", r.stderr)),
             "wgmma": len(re.findall(r"wgmma\.mma_async", ptx)), "mma_sync": len(re.findall(r"\bmma\.sync", ptx))}
 
 
+def loop_instructions(ptx):
+    """PTX instructions of the steady-state loop: of the loops (a branch back to a label above
+    it) that hold a wgmma, the shortest, i.e. the off-diagonal blocks without a mask; 0 if none."""
+    lines = ptx.splitlines()
+    labels = {m.group(1): i for i, line in enumerate(lines) if (m := re.match(r"^(\$L__\w+):", line))}
+    sizes = []
+    for j, line in enumerate(lines):
+        m = re.search(r"\bbra(?:\.uni)?\s+(\$L__\w+);", line)
+        if m and labels.get(m.group(1), j) < j:
+            body = [x.strip() for x in lines[labels[m.group(1)] + 1:j + 1]]
+            body = [x for x in body if x and not x.startswith(("//", ".", "$", "{", "}"))]
+            if any("wgmma.mma_async" in x for x in body):
+                sizes.append(len(body))
+    return min(sizes, default=0)
+
+
+# matmuls per loop iteration, each 2 x rows x cols x D FLOPs: forward S = QK^T and PV;
+# backward S, dV, dP, dK and dQ
+LOOP_MATMULS = {"attn_fwd": 2, "attn_bwd": 5}
 _LAUNCHES = []  # what the compile workers read (inherited by fork)
 
 
@@ -110,8 +128,12 @@ def _compile_one(i):
     cfg = " ".join(f"{k}={v}" for k, v in kw.items() if k not in ("UPCAST", "num_warps", "num_stages"))
     const = " ".join(f"{n}={consts[(i,)]}" for i, n in enumerate(sig) if sig[n] == "constexpr" and n not in kw)
     dtype = next(t for t in sig.values() if t.startswith("*"))[1:]  # the first pointer's: the input dtype
-    return {"kernel": name, "dtype": dtype, "config": f"{cfg} warps={opt['num_warps']} stages={opt['num_stages']}"
-            + (f" ({const})" if const else ""), "shapes": shapes, **hopper_compile(fn, a, kw)}
+    row = {"kernel": name, "dtype": dtype, "config": f"{cfg} warps={opt['num_warps']} stages={opt['num_stages']}"
+           + (f" ({const})" if const else ""), "shapes": shapes, **hopper_compile(fn, a, kw)}
+    if name in LOOP_MATMULS:  # warp instructions of the loop per 1,000 matmul FLOPs it does
+        flops = LOOP_MATMULS[name] * 2 * kw["BLOCK_M"] * kw["BLOCK_N"] * kw["D"]
+        row["instr_per_kflop"] = round(row["loop_instr"] * opt["num_warps"] * 1000 / flops, 3)
+    return row
 
 
 def bench_hopper():
@@ -124,10 +146,10 @@ def bench_hopper():
         rows = pool.map(_compile_one, range(len(_LAUNCHES)))
     lines = [f"Hopper (sm_90a) compile, triton {triton.__version__}: every launch at every shape bench.py and "
              "training launch, as specialised at run time (alignment, constants)",
-             f"{'kernel':<12}{'dtype':<6}{'config':<64}{'regs':>5}{'spill B':>8}{'wgmma':>7}{'mma.sync':>9}"]
+             f"{'kernel':<12}{'dtype':<6}{'config':<64}{'regs':>5}{'spill B':>8}{'wgmma':>7}{'mma.sync':>9}{'instr/kFLOP':>12}"]
     lines += [f"{r['kernel']:<12}{r['dtype']:<6}{r['config']:<64}{r['registers']:>5}{r['spill_bytes']:>8}{r['wgmma']:>7}"
-              f"{r['mma_sync']:>9}" for r in rows]
-    attn = [r for r in rows if r["kernel"] in ("attn_fwd", "attn_dkdv", "attn_dq")]
+              f"{r['mma_sync']:>9}{r.get('instr_per_kflop', ''):>12}" for r in rows]
+    attn = [r for r in rows if r["kernel"] in ("attn_fwd", "attn_bwd")]
     spills = [r for r in rows if r["spill_bytes"]]
     most = {}
     for r in rows:
