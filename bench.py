@@ -244,57 +244,6 @@ def _kernel_lines(res):
             + [_check_line(c) for c in res["checks"]] + [_timing_line(r) for r in res["timings"]])
 
 
-# ============================================================================= the first call
-# What `bench.py first` costs on one H100/H200, in seconds: ESTIMATES until a GPU has run it
-# (it prints them first and the measured time per part last). Triton compiles one kernel in
-# about 2 s on one host core; the first call launches each kernel's first candidate only (no
-# autotune): the correctness shapes make 5 attention specialisations x 4 kernels and 2 CE ones
-# x 2, ~25 compiles; the timing shapes add the D=128 one (4 more). The timed calls themselves
-# are milliseconds (13 per baseline per shape). torch.compile of the 124M model takes about
-# 50 s per backend, twice (ours, then SDPA + torch CE).
-FIRST_ESTIMATE_S = {"start": 15, "correctness": 60, "attention": 30, "linear_ce": 40, "train_step": 120}
-
-
-def bench_first(tiny=False, out="."):
-    """The first minutes on a GPU, benchmarks only: the device and versions, correctness of
-    both kernels in bf16 and (the CE) fp32 against float64, ours vs SDPA flash/default and vs
-    torch CE and Liger (when importable), one 124M training-step ratio. Each row is appended
-    to OUT/bench-first.jsonl as it is made, so whatever stops the call keeps what was done."""
-    import torch
-    t0 = time.time()
-    cuda = torch.cuda.is_available()
-    path = os.path.join(out, "bench-first.jsonl")
-    os.makedirs(out, exist_ok=True)
-    total = sum(FIRST_ESTIMATE_S.values())
-    print(f"first call: estimated {total / 60:.1f} min on one H100/H200 (" + ", ".join(f"{k} {v} s" for k, v in FIRST_ESTIMATE_S.items())
-          + f"); rows go to {path} as they are made", flush=True)
-    seen = {}
-
-    def emit(row):
-        part = "correctness" if "rel_err" in row else row["what"]
-        seen[part] = time.time() - t0  # when the part's last row so far was done
-        with open(path, "a") as f:
-            f.write(json.dumps({"part": part, "t_s": round(seen[part], 1), **row}) + "\n")
-        if part == "correctness":
-            print(_check_line(row), flush=True)
-        elif part in ("attention", "linear_ce"):
-            print(_timing_line(row), flush=True)
-    emit({"what": "start", **_versions(), "estimate_s": FIRST_ESTIMATE_S, "tiny": tiny})
-    dtypes = [torch.bfloat16, torch.float32] if cuda else [torch.float32]
-    res, _ = bench_kernels(tiny, quick=True, dtypes=dtypes, emit=emit)
-    emit({"what": "kernels", "correct": res["correct"], "liger": res["liger"]})
-    row, lines = bench_step(tiny, quick=True)
-    emit(row)
-    print("\n".join(lines), flush=True)
-    parts = list(seen)  # in the order they came; each took from the previous one's last row to its own
-    took = {p: seen[p] - (seen[parts[i - 1]] if i else 0) for i, p in enumerate(parts) if p in FIRST_ESTIMATE_S}
-    emit({"what": "done", "wall_s": time.time() - t0, "part_s": took})
-    lines = [f"first call: {time.time() - t0:.0f} s in all (estimated {total} s); per part, measured (estimate): "
-             + ", ".join(f"{k} {v:.0f} s ({FIRST_ESTIMATE_S[k]} s)" for k, v in took.items()),
-             "correctness vs float64: " + ("all ok" if res["correct"] else "FAILED")]
-    return {"correct": res["correct"], "rows": path}, lines
-
-
 # ============================================================================= training step and loop
 def _step_fn(preset, V, T, B, backend, dev, compile_):
     """One optimizer step of `preset` on a fixed batch, as train.py takes it."""
@@ -593,7 +542,8 @@ def main(argv):
         save(name, res)
     try:
         if what == "first":
-            run("first", bench_first, tiny, out or ".")
+            from scalex.firstcall import bench_first
+            run("first", bench_first, sys.modules[__name__], tiny, out or ".")
         if what == "hopper" or (what == "all" and not quick):
             from scalex.hopper import bench_hopper
             run("hopper", bench_hopper)
