@@ -211,7 +211,7 @@ if triton is not None:
 
     @triton.jit
     def _bwd_block(dk, dv, k, v, q_ptr, do_ptr, lse_ptr, delta_ptr, dq_ptr, sqt, sdt, offs_n, offs_d, lo, hi, T,
-                    qk_scale, sm_scale, D: tl.constexpr, BLOCK_M: tl.constexpr, DIAG: tl.constexpr, UPCAST: tl.constexpr):
+                   qk_scale, sm_scale, D: tl.constexpr, BLOCK_M: tl.constexpr, DIAG: tl.constexpr, UPCAST: tl.constexpr):
         """Queries lo..hi against one block of keys, on transposed scores (keys x queries):
         four matmuls have the keys as their rows, dQ's the head dim. Rows past T load as zeros
         and add nothing. Each block's share of dQ is added into the fp32 dq_ptr atomically."""
@@ -238,9 +238,9 @@ if triton is not None:
 
     @triton.jit
     def _flash_bwd(Q, K, V, DO, LSE, DELTA, DK, DV, DQ,
-                        sqb, sqh, sqt, skb, skh, skt, sdb, sdh, sdt,
-                        T, H, REP, qk_scale, sm_scale,
-                        D: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, UPCAST: tl.constexpr):
+                   sqb, sqh, sqt, skb, skh, skt, sdb, sdh, sdt,
+                   T, H, REP, qk_scale, sm_scale,
+                   D: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, UPCAST: tl.constexpr):
         """One program: BLOCK_N keys of one (batch, kv head) against every query at or after
         them (causal) of one query head. Under grouped-query attention each of the REP query
         heads that share the keys writes its own share, which the caller sums: a loop over
@@ -263,9 +263,9 @@ if triton is not None:
         q_ptr, do_ptr = Q + b * sqb + h * sqh, DO + b * sdb + h * sdh
         lse_ptr, delta_ptr, dq_ptr = LSE + bh * T, DELTA + bh * T, DQ + bh * T * D
         dk, dv = _bwd_block(dk, dv, k, v, q_ptr, do_ptr, lse_ptr, delta_ptr, dq_ptr, sqt, sdt, offs_n, offs_d,
-                             diag, tl.minimum(diag + BLOCK_N, T), T, qk_scale, sm_scale, D, BLOCK_M, True, UPCAST)
+                            diag, tl.minimum(diag + BLOCK_N, T), T, qk_scale, sm_scale, D, BLOCK_M, True, UPCAST)
         dk, dv = _bwd_block(dk, dv, k, v, q_ptr, do_ptr, lse_ptr, delta_ptr, dq_ptr, sqt, sdt, offs_n, offs_d,
-                             diag + BLOCK_N, T, T, qk_scale, sm_scale, D, BLOCK_M, False, UPCAST)
+                            diag + BLOCK_N, T, T, qk_scale, sm_scale, D, BLOCK_M, False, UPCAST)
         out = bh * T * D + offs_n[:, None] * D + offs_d[None, :]
         tl.store(DK + out, (dk * sm_scale).to(DK.dtype.element_ty), mask=kv_mask)
         tl.store(DV + out, dv.to(DV.dtype.element_ty), mask=kv_mask)
@@ -315,7 +315,7 @@ def flash_attn_bwd(do: torch.Tensor, q: torch.Tensor, k: torch.Tensor, v: torch.
     sm_scale = 1.0 / math.sqrt(D)
     delta = _empty((B, H, T), torch.float32, q.device)
     _flash_bwd_delta[(triton.cdiv(T, DELTA_BLOCK), B * H)](o, do, delta, *o.stride()[:3], *do.stride()[:3], T, H, D=D, BLOCK_M=DELTA_BLOCK)
-    dq = torch.zeros((B, H, T, D), dtype=torch.float32, device=q.device)  # the key blocks add into it
+    dq = torch.empty((B, H, T, D), dtype=torch.float32, device=q.device)  # zeroed per launch: the key blocks add into it
     dk = _empty((B, H, T, D), k.dtype, k.device)  # one share per query head: summed below
     dv = _empty((B, H, T, D), v.dtype, v.device)
     strides = (*q.stride()[:3], *k.stride()[:3], *do.stride()[:3])
