@@ -33,7 +33,8 @@ def hopper_launches(attn_shapes=LAUNCH_SHAPES, ce_shapes=CE_LAUNCHES):
     import torch
 
     import kernels
-    names = {"_flash_fwd": "attn_fwd", "_flash_bwd_delta": "attn_delta", "_flash_bwd": "attn_bwd", "_ce_rows": "ce_rows"}
+    names = {"_flash_fwd": "attn_fwd", "_flash_bwd_delta": "attn_delta", "_flash_bwd": "attn_bwd", "_flash_bwd_dq": "attn_dq",
+             "_ce_rows": "ce_rows"}
     out, saved = [], {n: getattr(kernels, n) for n in (*names, "_launch")}
 
     class Recorder:  # stands in for a jit function: kernel[grid](*args, **kwargs) records, runs nothing
@@ -41,7 +42,11 @@ def hopper_launches(attn_shapes=LAUNCH_SHAPES, ce_shapes=CE_LAUNCHES):
             self.name = name
 
         def __getitem__(self, grid):
-            return lambda *a, **kw: out.append((names[self.name], saved[self.name], a, kw, shape))
+            return self.record
+
+        def record(self, *a, **kw):  # _flash_bwd without FUSE_DQ is the two-kernel backward's dK/dV
+            name = "attn_dkdv" if kw.get("FUSE_DQ") is False else names[self.name]
+            out.append((name, saved[self.name], a, kw, shape))
     try:
         for n in names:
             setattr(kernels, n, Recorder(n))
@@ -116,16 +121,16 @@ def loop_instructions(ptx):
     return min(sizes, default=0)
 
 
-# matmuls per loop iteration, each 2 x rows x cols x D FLOPs: forward S = QK^T and PV;
-# backward S, dV, dP, dK and dQ
-LOOP_MATMULS = {"attn_fwd": 2, "attn_bwd": 5}
+# matmuls per loop iteration, each 2 x rows x cols x D FLOPs: forward S = QK^T and PV; the
+# fused backward S, dV, dP, dK and dQ; the two-kernel one's dK/dV S, dV, dP, dK and dQ S, dP, dQ
+LOOP_MATMULS = {"attn_fwd": 2, "attn_bwd": 5, "attn_dkdv": 4, "attn_dq": 3}
 _LAUNCHES = []  # what the compile workers read (inherited by fork)
 
 
 def _compile_one(i):
     name, fn, a, kw, shapes = _LAUNCHES[i]
     sig, consts, _, opt = hopper_spec(fn, a, kw)
-    cfg = " ".join(f"{k}={v}" for k, v in kw.items() if k not in ("UPCAST", "num_warps", "num_stages"))
+    cfg = " ".join(f"{k}={v}" for k, v in kw.items() if k not in ("UPCAST", "FUSE_DQ", "num_warps", "num_stages"))
     const = " ".join(f"{n}={consts[(i,)]}" for i, n in enumerate(sig) if sig[n] == "constexpr" and n not in kw)
     dtype = next(t for t in sig.values() if t.startswith("*"))[1:]  # the first pointer's: the input dtype
     row = {"kernel": name, "dtype": dtype, "config": f"{cfg} warps={opt['num_warps']} stages={opt['num_stages']}"
@@ -149,7 +154,7 @@ def bench_hopper():
              f"{'kernel':<12}{'dtype':<6}{'config':<64}{'regs':>5}{'spill B':>8}{'wgmma':>7}{'mma.sync':>9}{'instr/kFLOP':>12}"]
     lines += [f"{r['kernel']:<12}{r['dtype']:<6}{r['config']:<64}{r['registers']:>5}{r['spill_bytes']:>8}{r['wgmma']:>7}"
               f"{r['mma_sync']:>9}{r.get('instr_per_kflop', ''):>12}" for r in rows]
-    attn = [r for r in rows if r["kernel"] in ("attn_fwd", "attn_bwd")]
+    attn = [r for r in rows if r["kernel"] in LOOP_MATMULS]
     spills = [r for r in rows if r["spill_bytes"]]
     most = {}
     for r in rows:
