@@ -2,7 +2,7 @@
 #   make quickstart   venv + data + the small comparison on CPU + report   (README: time)
 #   make test         the test suite on CPU
 #   make EXPERIMENT SCALE=quickstart|smoke|mini|paper [SEEDS="1 2"] [DRY=1]   (docs/experiments.md)
-#   make mini         data + the mini sweep + report on one GPU (docs/scales.md)
+#   make mini         data + the mini sweep + report on one GPU (docs/scales.md); DRY=1: runs, calls
 # DATA=dir reads dir/en.* and dir/zh.* instead of streaming from the Hugging Face Hub; it
 # defaults to ../shared/corpora when that folder exists (an offline copy of such text).
 PY      ?= .venv/bin/python
@@ -67,30 +67,38 @@ experiments: $(VENV)
 
 # The mini reproduction on one H100/H200 (docs/scales.md): the core (lrl-only, mix, scalex at
 # seeds 1337 and 1338, so a time limit never cuts the seed spread), then order and ablate-lr
-# at one seed; JOBS=4 trains four runs at once on the one GPU. Then the report. translate needs
-# the dictionary translation of 8M English tokens first: `make mini-translate`, a call of its own.
+# at one seed, four runs at a time on the one GPU (JOBS=N to change it). Then the report.
+# make mini trains it all in one go; DRY=1 lists the runs and the calls of at most 8 minutes
+# each (estimates; config/mini/sweep.py call_minutes) that a box which gives a command a few
+# minutes at a time runs one by one (mini-device). translate needs the dictionary translation
+# of 8M English tokens first: `make mini-translate`, a call of its own.
+MINI_CORE  := sweep.py mini lrl-only mix scalex
+MINI_EXTRA := sweep.py mini order ablate-lr --seeds=1337 '--ablate=[8000000]'
+MINI_JOBS   = --jobs=$(if $(filter command line,$(origin JOBS)),$(JOBS),4)
 mini: $(VENV)
-	$(PY) sweep.py mini lrl-only mix scalex $(LOCAL) --jobs=$(JOBS) $(if $(DRY),--dry_run)
-	$(PY) sweep.py mini order ablate-lr $(LOCAL) --seeds=1337 '--ablate=[8000000]' --jobs=$(JOBS) $(if $(DRY),--dry_run)
+	$(PY) $(MINI_CORE) $(LOCAL) $(MINI_JOBS) $(if $(DRY),--dry_run,--call_minutes=0)
+	$(PY) $(MINI_EXTRA) $(LOCAL) $(MINI_JOBS) $(if $(DRY),--dry_run,--call_minutes=0)
 	$(if $(DRY),,$(PY) eval.py report runs/mini)
 
 mini-translate: $(VENV)
-	$(PY) sweep.py mini translate $(LOCAL) --seeds=1337 --jobs=$(JOBS) $(if $(DRY),--dry_run)
+	$(PY) sweep.py mini translate $(LOCAL) --seeds=1337 $(MINI_JOBS) $(if $(DRY),--dry_run)
 
-# What the GPU machine needs that a clone lacks, in the ignored folder pack/ (it travels with
-# the working tree): prefixes of the offline corpora, parallel pairs and the CC-CEDICT file.
+# What a GPU box without network needs that a clone lacks, in the ignored folder pack/ (copy
+# it beside the clone there): prefixes of the offline corpora, parallel pairs and CC-CEDICT.
 mini-pack: $(VENV)
 	$(PY) sweep.py pack pack --from=$(or $(DATA),../shared/corpora)
 	du -sh pack && du -ch pack $$(git ls-files) | tail -1
 
-# The mini reproduction as the GPU machine runs it, where make may be missing: these are plain
-# python3 lines (docs/scales.md prints them), under time limits that fit one 10-minute command.
+# One call of the mini run on such a box (at most 8 minutes by the estimate; plain python3
+# lines in docs/scales.md for a box without make): the next share of the core, or once the
+# core is done the next share of order and ablate-lr; then the report and an archive of the
+# runs (no checkpoints) in $(OUT). Run it again until it says every run is done.
 OUT ?= out
 mini-device:
 	mkdir -p $(OUT)
-	-timeout 400 python3 sweep.py mini lrl-only mix scalex --local_dir=pack --jobs=4 > $(OUT)/mini.log 2>&1
-	-timeout 80 python3 sweep.py mini order ablate-lr --local_dir=pack --seeds=1337 '--ablate=[8000000]' --jobs=4 >> $(OUT)/mini.log 2>&1
-	-python3 eval.py report runs/mini >> $(OUT)/mini.log 2>&1
+	python3 $(MINI_CORE) --local_dir=pack --jobs=4 2>&1 | tee $(OUT)/mini-core.log
+	-grep -q '^all [0-9]* runs done' $(OUT)/mini-core.log && python3 $(MINI_EXTRA) --local_dir=pack --jobs=4 2>&1 | tee $(OUT)/mini-extra.log
+	-python3 eval.py report runs/mini > $(OUT)/mini-report.log 2>&1
 	tar czf $(OUT)/mini-runs.tgz --exclude='*.pt' --exclude='samples_*' runs/mini $$(ls data/mini*/manifest.json 2>/dev/null)
 
 report: $(VENV)

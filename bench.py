@@ -1,9 +1,13 @@
 """
 Every benchmark of the repository, in one file (kernels.py knows no model, data.py no timing).
 
+    python bench.py first [--out=DIR] [--tiny]    the first call on a GPU, benchmarks only (about 4.4 min,
+                                                  an estimate): device and versions, both kernels' correctness
+                                                  in bf16 and fp32, ours vs SDPA / torch CE / Liger, one
+                                                  training-step ratio; a JSON line per row as it goes to
+                                                  DIR/bench-first.jsonl; --tiny: the same in the interpreter
     python bench.py [all] [--quick] [--out=DIR]   on a GPU, in one go: hopper, kernels, step, loop;
-                                                  --quick (about 4 min, an estimate): kernels and step
-                                                  only, no autotune, two CE shapes; a table last
+                                                  --quick: kernels and step only, no autotune; a table last
     python bench.py kernels [--tiny] [--quick]    kernel correctness in bf16 against float64,
                                                   then ours vs SDPA / torch / Liger-Kernel
     python bench.py step                          one 124M training step, ours vs SDPA + torch CE
@@ -29,17 +33,17 @@ import sys
 import tempfile
 import time
 
-from scalex.hopper import ATTN_SHAPES, CE_SHAPES
+from scalex.hopper import ATTN_SHAPES, CE_CHECKS, CE_SHAPES, CHECK_SHAPES
 
-GPU_ONLY = ("all", "kernels", "step")
+GPU_ONLY = ("first", "all", "kernels", "step")
 NO_GPU = ("bench: no CUDA GPU here, so nothing to time; check the kernels in Triton's interpreter instead: "
           "TRITON_INTERPRET=1 python bench.py kernels --tiny (and `python bench.py hopper` compiles them for sm_90)")
 
 
-def _timeit(fn, reps, cuda):
+def _timeit(fn, reps, cuda, warmup=3):
     """Median seconds of fn() after warm-up (CUDA events on a GPU)."""
     import torch
-    for _ in range(3):
+    for _ in range(warmup):
         fn()
     times = []
     for _ in range(reps):
@@ -91,37 +95,45 @@ def _rel(a, b):
     return ((a.double() - b.double()).norm() / max(b.double().norm().item(), 1.0)).item()
 
 
-def check_kernels(dev, dt, tiny=False):
-    """Correctness in the training dtype against float64: attention (odd lengths, grouped
-    query, one token) and linear + cross-entropy (ignored targets), forward and every gradient."""
+def check_kernels(dev, dtypes, tiny=False, emit=lambda row: None):
+    """Correctness in each of `dtypes` against float64: attention (odd lengths, grouped query,
+    one token) and linear + cross-entropy (ignored targets), forward and every gradient. On a
+    GPU attention is checked in half precision only: fp32 inputs take the torch path there
+    (kernels.attention: tl.dot would round them to tf32)."""
     import torch
 
     import kernels
-    tol, checks = (3e-2 if dt == torch.bfloat16 else 1e-4), []
-    shapes = [(1, 2, 1, 37, 16), (2, 2, 2, 1, 16)] if tiny else [(2, 8, 8, 1000, 64), (1, 16, 4, 777, 128), (2, 4, 4, 1, 64), (1, 12, 12, 1024, 64)]
-    for B, H, Hkv, T, D in shapes:
-        q = torch.randn(B, H, T, D, device=dev, dtype=dt, requires_grad=True)
-        k, v = (torch.randn(B, Hkv, T, D, device=dev, dtype=dt, requires_grad=True) for _ in range(2))
-        o = kernels.attention(q, k, v)
-        do = torch.randn_like(o)
-        o.backward(do)
-        r = [x.detach().double().requires_grad_() for x in (q, k, v)]
-        ro = kernels.attention_reference(*r)
-        ro.backward(do.double())
-        errs = {"out": _rel(o, ro), "dq": _rel(q.grad, r[0].grad), "dk": _rel(k.grad, r[1].grad), "dv": _rel(v.grad, r[2].grad)}
-        checks.append({"what": "attention", "shape": [B, H, Hkv, T, D], "rel_err": errs, "ok": max(errs.values()) < tol})
-    for N, C, V in ([(64, 16, 300)] if tiny else [(4096, 768, 50304), (1000, 2048, 100003)]):
-        h = (torch.randn(N, C, device=dev) / math.sqrt(C)).to(dt).requires_grad_()
-        w = torch.randn(V, C, device=dev).to(dt).requires_grad_()
-        t = torch.randint(0, V, (N,), device=dev)
-        t[::7] = -100
-        loss = kernels.linear_cross_entropy(h, w, t)
-        loss.mean().backward()
-        hd, wd = h.detach().double().requires_grad_(), w.detach().double().requires_grad_()
-        rl = kernels.linear_cross_entropy_reference(hd, wd, t)
-        rl.mean().backward()
-        errs = {"loss": _rel(loss, rl), "dh": _rel(h.grad, hd.grad), "dw": _rel(w.grad, wd.grad)}
-        checks.append({"what": "linear_ce", "shape": [N, C, V], "rel_err": errs, "ok": max(errs.values()) < tol})
+    checks, cuda = [], dev == "cuda"
+    for dt in dtypes:
+        tol = 3e-2 if dt == torch.bfloat16 else 1e-4
+        attn = [(1, 2, 1, 37, 16), (2, 2, 2, 1, 16)] if tiny else CHECK_SHAPES
+        for B, H, Hkv, T, D in attn if dt != torch.float32 or not cuda else []:
+            q = torch.randn(B, H, T, D, device=dev, dtype=dt, requires_grad=True)
+            k, v = (torch.randn(B, Hkv, T, D, device=dev, dtype=dt, requires_grad=True) for _ in range(2))
+            o = kernels.attention(q, k, v)
+            do = torch.randn_like(o)
+            o.backward(do)
+            r = [x.detach().double().requires_grad_() for x in (q, k, v)]
+            ro = kernels.attention_reference(*r)
+            ro.backward(do.double())
+            errs = {"out": _rel(o, ro), "dq": _rel(q.grad, r[0].grad), "dk": _rel(k.grad, r[1].grad), "dv": _rel(v.grad, r[2].grad)}
+            checks.append({"what": "attention", "dtype": str(dt)[6:], "shape": [B, H, Hkv, T, D], "rel_err": errs,
+                           "ok": max(errs.values()) < tol})
+            emit(checks[-1])
+        ce = [(64, 16, 300, str(dt)[6:])] if tiny else [c for c in CE_CHECKS if c[3] == str(dt)[6:]]
+        for N, C, V, _ in ce:
+            h = (torch.randn(N, C, device=dev) / math.sqrt(C)).to(dt).requires_grad_()
+            w = torch.randn(V, C, device=dev).to(dt).requires_grad_()
+            t = torch.randint(0, V, (N,), device=dev)
+            t[::7] = -100
+            loss = kernels.linear_cross_entropy(h, w, t)
+            loss.mean().backward()
+            hd, wd = h.detach().double().requires_grad_(), w.detach().double().requires_grad_()
+            rl = kernels.linear_cross_entropy_reference(hd, wd, t)
+            rl.mean().backward()
+            errs = {"loss": _rel(loss, rl), "dh": _rel(h.grad, hd.grad), "dw": _rel(w.grad, wd.grad)}
+            checks.append({"what": "linear_ce", "dtype": str(dt)[6:], "shape": [N, C, V], "rel_err": errs, "ok": max(errs.values()) < tol})
+            emit(checks[-1])
     return checks
 
 
@@ -138,9 +150,10 @@ def _time_each(row, runs, reps, cuda, save):
         save()
 
 
-def bench_kernels(tiny=False, quick=False, save=lambda res: None):
-    """Correctness on this device against float64, then ours vs the baselines in one run;
-    `save(res)` is called after each row, so a later failure loses nothing measured."""
+def bench_kernels(tiny=False, quick=False, save=lambda res: None, dtypes=None, emit=lambda row: None):
+    """Correctness on this device against float64 (in `dtypes`: the training dtype unless
+    given), then ours vs the baselines in one run; `save(res)` is called after each row and
+    `emit(row)` with each finished row, so a later failure loses nothing measured."""
     import torch
     import torch.nn.functional as F
     from torch.nn.attention import SDPBackend
@@ -158,7 +171,7 @@ def bench_kernels(tiny=False, quick=False, save=lambda res: None):
     if quick:  # no autotune: each kernel's first candidate, one compile each
         kernels.attn_candidates = lambda kernel, D: candidates(kernel, D)[:1]
     try:
-        res["checks"] = check_kernels(dev, dt, tiny)
+        res["checks"] = check_kernels(dev, dtypes or [dt], tiny, emit)
         res["correct"] = all(c["ok"] for c in res["checks"])
         save(res)
         for B, H, T, D in ([(1, 2, 64, 16)] if tiny else ATTN_SHAPES):
@@ -170,6 +183,7 @@ def bench_kernels(tiny=False, quick=False, save=lambda res: None):
             row = {"what": "attention", "shape": f"B{B} H{H} T{T} D{D}", "flops": 3.5 * 4 * B * H * T * T * D / 2}
             res["timings"].append(row)  # causal forward: half of 4BHT^2D; backward 2.5x forward
             _time_each(row, runs, reps, cuda, lambda: save(res))
+            emit(row)
         try:
             from liger_kernel.transformers import LigerFusedLinearCrossEntropyLoss
             liger, res["liger"] = LigerFusedLinearCrossEntropyLoss(), "imported"
@@ -189,6 +203,7 @@ def bench_kernels(tiny=False, quick=False, save=lambda res: None):
             for name in runs:
                 runs[name] = (lambda f: lambda: (setattr(h, "grad", None), setattr(w, "grad", None), f()))(runs[name])
             _time_each(row, runs, reps, cuda, lambda: save(res))
+            emit(row)
     finally:
         kernels.attn_candidates = candidates
         kernels.set_backend("auto")
@@ -204,25 +219,29 @@ def _sdpa_fwd_bwd(q, k, v, do, backend):
         F.scaled_dot_product_attention(q, k, v, is_causal=True).backward(do)
 
 
+def _check_line(c):
+    errs = "  ".join(f"{k} {v:.1e}" for k, v in c["rel_err"].items())
+    return f"  {c['what']:<10}{c['dtype']:<10}{str(c['shape']):<26}{errs}" + ("" if c["ok"] else "  FAIL")
+
+
+def _timing_line(r):
+    fmt = lambda k, f: r[f"{k}_error"][:40] if f"{k}_error" in r else (f(r[f"{k}_s"]) if f"{k}_s" in r else "-")
+    mib = lambda k: "" if r.get(f"{k}_mib") is None else f" {r[f'{k}_mib']:,.0f} MiB"
+    if r["what"] == "attention":
+        tf = lambda s: f"{r['flops'] / s / 1e12:.1f} TF/s"
+        ratio = " ".join(f"{r[k + '_s'] / r['ours_s']:.2f}x vs {k[5:]}" for k in ("sdpa_flash", "sdpa_default") if "ours_s" in r and k + "_s" in r)
+        return (f"attention  {r['shape']:<22} ours {fmt('ours', tf)} | SDPA flash {fmt('sdpa_flash', tf)}"
+                f" | SDPA default {fmt('sdpa_default', tf)}  {ratio} (fwd+bwd)")
+    ms = lambda s: f"{s * 1e3:.1f} ms"
+    base = " | ".join(f"{k} {fmt(k, ms)}{mib(k)}" for k in ("torch", "liger") if f"{k}_s" in r or f"{k}_error" in r)
+    ratio = " ".join(f"{r[k + '_s'] / r['ours_s']:.2f}x vs {k}" for k in ("liger", "torch") if "ours_s" in r and k + "_s" in r)
+    return f"linear_ce  {r['shape']:<22} ours {fmt('ours', ms)}{mib('ours')} | {base}  {ratio}"
+
+
 def _kernel_lines(res):
-    lines = [f"device: {res['device']}  torch {res['torch']}  triton {res['triton']}  {res['date']}",
+    return ([f"device: {res['device']}  torch {res['torch']}  triton {res['triton']}  {res['date']}",
              "correctness vs float64 (rel err): " + ("all ok" if res["correct"] else "FAILED")]
-    for c in res["checks"]:
-        lines.append(f"  {c['what']:<10}{str(c['shape']):<26}" + "  ".join(f"{k} {v:.1e}" for k, v in c["rel_err"].items()) + ("" if c["ok"] else "  FAIL"))
-    fmt = lambda r, k, f: r[f"{k}_error"][:40] if f"{k}_error" in r else (f(r[f"{k}_s"]) if f"{k}_s" in r else "-")
-    mib = lambda r, k: "" if r.get(f"{k}_mib") is None else f" {r[f'{k}_mib']:,.0f} MiB"
-    for r in res["timings"]:
-        if r["what"] == "attention":
-            tf = lambda s: f"{r['flops'] / s / 1e12:.1f} TF/s"
-            ratio = " ".join(f"{r[k + '_s'] / r['ours_s']:.2f}x vs {k[5:]}" for k in ("sdpa_flash", "sdpa_default") if "ours_s" in r and k + "_s" in r)
-            lines.append(f"attention  {r['shape']:<22} ours {fmt(r, 'ours', tf)} | SDPA flash {fmt(r, 'sdpa_flash', tf)}"
-                         f" | SDPA default {fmt(r, 'sdpa_default', tf)}  {ratio} (fwd+bwd)")
-        else:
-            ms = lambda s: f"{s * 1e3:.1f} ms"
-            base = " | ".join(f"{k} {fmt(r, k, ms)}{mib(r, k)}" for k in ("torch", "liger") if f"{k}_s" in r or f"{k}_error" in r)
-            ratio = " ".join(f"{r[k + '_s'] / r['ours_s']:.2f}x vs {k}" for k in ("liger", "torch") if "ours_s" in r and k + "_s" in r)
-            lines.append(f"linear_ce  {r['shape']:<22} ours {fmt(r, 'ours', ms)}{mib(r, 'ours')} | {base}  {ratio}")
-    return lines
+            + [_check_line(c) for c in res["checks"]] + [_timing_line(r) for r in res["timings"]])
 
 
 # ============================================================================= training step and loop
@@ -255,11 +274,11 @@ def bench_step(tiny=False, quick=False):
     import torch
     cuda = torch.cuda.is_available()
     dev = "cuda" if cuda else "cpu"
-    preset, V, T, B = ("tiny", 320, 32, 2) if tiny else ("124m", 50304, 1024, 16)
+    preset, V, T, B = ("tiny", 320, 16, 1) if tiny else ("124m", 50304, 1024, 16)
     row = {**_versions(), "what": "train_step", "shape": f"{preset} B{B} T{T} V{V}"}
     for backend in ("triton", "torch"):
         step = _step_fn(preset, V, T, B, backend, dev, compile_=cuda)
-        row[f"{backend}_tok_s"] = B * T / _timeit(step, 5 if tiny else (10 if quick else 20), cuda)
+        row[f"{backend}_tok_s"] = B * T / _timeit(step, 2 if tiny else (10 if quick else 20), cuda, 1 if tiny else 3)
     row["ratio"] = row["triton_tok_s"] / row["torch_tok_s"]
     import kernels
     kernels.set_backend("auto")
@@ -491,7 +510,7 @@ def main(argv):
         return 2
     out = over.get("out") or os.environ.get("OUT")
     tiny, quick = bool(over.get("tiny")), bool(over.get("quick"))
-    if what in GPU_ONLY and not (what == "kernels" and tiny and os.environ.get("TRITON_INTERPRET") == "1"):
+    if what in GPU_ONLY and not (what in ("kernels", "first") and tiny and os.environ.get("TRITON_INTERPRET") == "1"):
         import torch
         if not torch.cuda.is_available():
             print(NO_GPU, file=sys.stderr)
@@ -522,6 +541,9 @@ def main(argv):
         print(f"({name}: {time.time() - t0:.0f} s)", flush=True)
         save(name, res)
     try:
+        if what == "first":
+            from scalex.firstcall import bench_first
+            run("first", bench_first, sys.modules[__name__], tiny, out or ".")
         if what == "hopper" or (what == "all" and not quick):
             from scalex.hopper import bench_hopper
             run("hopper", bench_hopper)

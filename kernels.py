@@ -6,9 +6,14 @@ The two hot operations of the model, behind two functions model.py calls:
 
 Each has a plain torch reference and a fused Triton version beside it:
 - flash attention: forward with an online softmax that saves only the log-sum-exp; backward
-  recomputes the probabilities block by block (one kernel for dK/dV, one for dQ: no atomics).
-  Only blocks on the diagonal are masked; the dK/dV kernel works on transposed scores, so all
-  four of its matmuls have its keys as rows (enough rows for Hopper's wgmma);
+  recomputes the probabilities block by block in a pass over key blocks that gives dK, dV
+  and, up to head dim 64, adds each block's share of dQ into an fp32 buffer atomically (5
+  matmuls a block pair instead of 7; dQ's rounding depends on the order the blocks land in,
+  as in FlashAttention-2). At 128 that fused pass runs more instructions per FLOP than two
+  kernels (BENCHMARKS.md), so a second kernel over query blocks gives dQ there. Under
+  grouped-query attention each query head writes its share of dK/dV, summed after. Only
+  diagonal blocks are masked; the key-block pass works on transposed scores, so its matmuls
+  have the keys (or the head dim) as rows, enough for Hopper's wgmma;
 - linear + cross-entropy: rows in chunks sized by a memory budget, so the N x V logits never
   exist at once; a Triton kernel turns each chunk's logits into losses and, in place, into
   their gradient; dW accumulates in the weight's dtype, one chunk of logits alive at a time.
@@ -72,16 +77,17 @@ def _autocast_dtype(x):
 # (rows, cols, num_warps, num_stages) per kernel and head dim: rows x cols is the tile of
 # queries x keys one program works on. On a GPU the first call at a (T, D) times each
 # candidate and keeps the fastest; the interpreter runs one. Every GPU candidate compiles for
-# sm_90 without a register spill and with wgmma matmuls (tests/test_kernels.py checks it;
-# BENCHMARKS.md has the table).
+# sm_90 without a register spill and with wgmma matmuls at every shape bench.py and training
+# launch, under triton 3.6 and 3.7 (tests/test_kernels.py checks it; BENCHMARKS.md has the
+# table); the D=128 backward ones stay at or under 240 registers, so a small change has room.
 ATTN_CONFIGS = {
     "fwd": {64: [(128, 64, 4, 3), (128, 128, 8, 3), (64, 64, 4, 3)],
             128: [(128, 64, 8, 2), (128, 64, 8, 3), (64, 64, 4, 3)]},
-    "dkdv": {64: [(32, 128, 8, 2), (64, 128, 8, 2), (32, 64, 4, 2)],
-             128: [(32, 128, 8, 2), (16, 128, 8, 2), (32, 64, 8, 1)]},
-    "dq": {64: [(128, 32, 8, 2), (64, 64, 4, 2), (128, 64, 8, 2)],
-           128: [(128, 32, 8, 2), (128, 64, 8, 2), (64, 32, 8, 2)]},
+    "bwd": {64: [(32, 128, 8, 2), (64, 128, 8, 2), (32, 64, 4, 2)]},
+    "dkdv": {128: [(32, 64, 8, 2), (16, 128, 8, 2), (32, 64, 8, 1)]},
+    "dq": {128: [(128, 32, 8, 2), (128, 64, 8, 2), (64, 32, 8, 2)]},
 }
+FUSED_DQ_MAX_D = 64  # "bwd" (dK, dV and dQ in one pass) up to this head dim; above, "dkdv" then "dq"
 DELTA_BLOCK = 64  # rows per program of the small delta kernel (default warps and stages)
 INTERPRET_CONFIG = (16, 16, 1, 1)
 _tuned = {}
@@ -91,7 +97,7 @@ def attn_candidates(kernel, D):
     if INTERPRET:
         return [INTERPRET_CONFIG]
     table = ATTN_CONFIGS[kernel]
-    return table[D] if D in table else [(64, 64, 4, 2) if kernel != "dkdv" else (32, 64, 4, 2)]
+    return table[D] if D in table else [(32, 64, 4, 2) if kernel in ("bwd", "dkdv") else (64, 64, 4, 2)]
 
 
 def tune_key(B, H, T, D):
@@ -208,10 +214,13 @@ if triton is not None:
         tl.store(DELTA + bh * T + offs_m, tl.sum(o * do, 1), mask=offs_m < T)
 
     @triton.jit
-    def _dkdv_block(dk, dv, k, v, q_ptr, do_ptr, lse_ptr, delta_ptr, sqt, sdt, offs_n, offs_d, lo, hi, T, qk_scale,
-                    BLOCK_M: tl.constexpr, DIAG: tl.constexpr, UPCAST: tl.constexpr):
+    def _bwd_block(dk, dv, k, v, q_ptr, do_ptr, lse_ptr, delta_ptr, dq_ptr, sqt, sdt, offs_n, offs_d, lo, hi, T,
+                   qk_scale, sm_scale, D: tl.constexpr, BLOCK_M: tl.constexpr, DIAG: tl.constexpr,
+                   FUSE_DQ: tl.constexpr, UPCAST: tl.constexpr):
         """Queries lo..hi against one block of keys, on transposed scores (keys x queries):
-        every matmul has the keys as its rows. Rows past T load as zeros and add nothing."""
+        four matmuls have the keys as their rows, dQ's the head dim. Rows past T load as zeros
+        and add nothing. With FUSE_DQ each block's share of dQ is added into the fp32 dq_ptr
+        atomically."""
         for start_m in range(lo, hi, BLOCK_M):
             rows = start_m + tl.arange(0, BLOCK_M)
             row_ok = rows < T
@@ -226,53 +235,55 @@ if triton is not None:
                 pT = tl.where(rows[None, :] >= offs_n[:, None], pT, 0.0)
             dv += tl.dot(pT.to(do.dtype), do)
             dpT = tl.dot(v, tl.trans(do))
-            dsT = pT * (dpT - delta[None, :])
-            dk += tl.dot(dsT.to(qT.dtype), tl.trans(qT))
+            dsT = (pT * (dpT - delta[None, :])).to(qT.dtype)
+            dk += tl.dot(dsT, tl.trans(qT))
+            if FUSE_DQ:  # these keys' share of the queries' dQ, transposed (D, M): D rows for a wgmma
+                dqT = tl.dot(tl.trans(k), dsT) * sm_scale
+                tl.atomic_add(dq_ptr + rows[None, :] * D + offs_d[:, None], dqT, mask=row_ok[None, :], sem="relaxed")
         return dk, dv
 
     @triton.jit
-    def _flash_bwd_dkdv(Q, K, V, DO, LSE, DELTA, DK, DV,
-                        sqb, sqh, sqt, skb, skh, skt, sdb, sdh, sdt,
-                        T, H, HKV, REP, qk_scale, sm_scale,
-                        D: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, UPCAST: tl.constexpr):
-        """One program: BLOCK_N keys of one (batch, kv head), summed over the REP query heads
-        that share them (grouped-query) and over every query at or after them (causal).
-        DK, DV are contiguous (B, HKV, T, D)."""
-        pid_n, bhk = tl.program_id(0), tl.program_id(1)
-        b, hk = bhk // HKV, bhk % HKV
+    def _flash_bwd(Q, K, V, DO, LSE, DELTA, DK, DV, DQ,
+                   sqb, sqh, sqt, skb, skh, skt, sdb, sdh, sdt,
+                   T, H, REP, qk_scale, sm_scale, D: tl.constexpr, BLOCK_M: tl.constexpr,
+                   BLOCK_N: tl.constexpr, FUSE_DQ: tl.constexpr, UPCAST: tl.constexpr):
+        """One program: BLOCK_N keys of one (batch, kv head) against every query at or after
+        them (causal) of one query head. Under grouped-query attention each of the REP query
+        heads that share the keys writes its own share, which the caller sums: a loop over
+        those heads in here would keep dK, dV live across a second loop (more registers, a
+        spill at some shapes), and the grid gains REP times the programs. DK, DV are
+        contiguous (B, H, T, D); with FUSE_DQ, DQ too, in fp32, zeroed: every key block adds
+        its share (without it DQ is not touched: _flash_bwd_dq writes it)."""
+        pid_n, bh = tl.program_id(0), tl.program_id(1)
+        b, h = bh // H, bh % H
+        hk = h // REP
         offs_n = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
         offs_d = tl.arange(0, D)
-        kv_mask = offs_n[:, None] < T
-        k = tl.load(K + b * skb + hk * skh + offs_n[:, None] * skt + offs_d[None, :], mask=kv_mask, other=0.0)
-        v = tl.load(V + b * skb + hk * skh + offs_n[:, None] * skt + offs_d[None, :], mask=kv_mask, other=0.0)
-        if UPCAST:
-            k, v = k.to(tl.float32), v.to(tl.float32)
+        k, v = _load_kv(K + b * skb + hk * skh, V + b * skb + hk * skh, offs_n, skt, offs_d, T, True, UPCAST)
         dk = tl.zeros([BLOCK_N, D], tl.float32)
         dv = tl.zeros([BLOCK_N, D], tl.float32)
         diag = pid_n * BLOCK_N  # queries from here to diag + BLOCK_N see part of these keys
-        for r in range(0, REP):
-            h = hk * REP + r
-            q_ptr, do_ptr = Q + b * sqb + h * sqh, DO + b * sdb + h * sdh
-            lse_ptr, delta_ptr = LSE + (b * H + h) * T, DELTA + (b * H + h) * T
-            dk, dv = _dkdv_block(dk, dv, k, v, q_ptr, do_ptr, lse_ptr, delta_ptr, sqt, sdt, offs_n, offs_d,
-                                 diag, tl.minimum(diag + BLOCK_N, T), T, qk_scale, BLOCK_M, True, UPCAST)
-            dk, dv = _dkdv_block(dk, dv, k, v, q_ptr, do_ptr, lse_ptr, delta_ptr, sqt, sdt, offs_n, offs_d,
-                                 diag + BLOCK_N, T, T, qk_scale, BLOCK_M, False, UPCAST)
-        out = (b * HKV + hk) * T * D + offs_n[:, None] * D + offs_d[None, :]
-        tl.store(DK + out, (dk * sm_scale).to(DK.dtype.element_ty), mask=kv_mask)
-        tl.store(DV + out, dv.to(DV.dtype.element_ty), mask=kv_mask)
+        q_ptr, do_ptr = Q + b * sqb + h * sqh, DO + b * sdb + h * sdh
+        lse_ptr, delta_ptr, dq_ptr = LSE + bh * T, DELTA + bh * T, DQ + bh * T * D
+        dk, dv = _bwd_block(dk, dv, k, v, q_ptr, do_ptr, lse_ptr, delta_ptr, dq_ptr, sqt, sdt, offs_n, offs_d,
+                            diag, tl.minimum(diag + BLOCK_N, T), T, qk_scale, sm_scale, D, BLOCK_M, True, FUSE_DQ, UPCAST)
+        dk, dv = _bwd_block(dk, dv, k, v, q_ptr, do_ptr, lse_ptr, delta_ptr, dq_ptr, sqt, sdt, offs_n, offs_d,
+                            diag + BLOCK_N, T, T, qk_scale, sm_scale, D, BLOCK_M, False, FUSE_DQ, UPCAST)
+        out = bh * T * D + offs_n[:, None] * D + offs_d[None, :]
+        tl.store(DK + out, (dk * sm_scale).to(DK.dtype.element_ty), mask=offs_n[:, None] < T)
+        tl.store(DV + out, dv.to(DV.dtype.element_ty), mask=offs_n[:, None] < T)
 
     @triton.jit
     def _dq_block(dq, q, do, lse, delta, k_ptr, v_ptr, skt, offs_m, offs_d, lo, hi, T, qk_scale,
                   BLOCK_N: tl.constexpr, DIAG: tl.constexpr, UPCAST: tl.constexpr):
+        """Keys lo..hi against one block of queries: S and dP again, then dQ += dS K."""
         for start_n in range(lo, hi, BLOCK_N):
             cols = start_n + tl.arange(0, BLOCK_N)
             k, v = _load_kv(k_ptr, v_ptr, cols, skt, offs_d, T, DIAG, UPCAST)
             p = tl.exp2(tl.dot(q, tl.trans(k)) * qk_scale - lse[:, None])
             if DIAG:
                 p = tl.where(offs_m[:, None] >= cols[None, :], p, 0.0)
-            dp = tl.dot(do, tl.trans(v))
-            ds = p * (dp - delta[:, None])
+            ds = p * (tl.dot(do, tl.trans(v)) - delta[:, None])
             dq += tl.dot(ds.to(k.dtype), k)
         return dq
 
@@ -281,7 +292,8 @@ if triton is not None:
                       sqb, sqh, sqt, skb, skh, skt, sdb, sdh, sdt,
                       T, H, REP, qk_scale, sm_scale,
                       D: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, UPCAST: tl.constexpr):
-        """One program: BLOCK_M query rows of one (batch, head); DQ contiguous (B, H, T, D)."""
+        """One program: BLOCK_M query rows of one (batch, head) against every key at or before
+        them; DQ contiguous (B, H, T, D). The dQ of the two-kernel backward (D > FUSED_DQ_MAX_D)."""
         pid_m, bh = tl.program_id(0), tl.program_id(1)
         b, h = bh // H, bh % H
         hk = h // REP
@@ -296,11 +308,18 @@ if triton is not None:
         delta = tl.load(DELTA + bh * T + offs_m, mask=row_ok, other=0.0)
         dq = tl.zeros([BLOCK_M, D], tl.float32)
         k_ptr, v_ptr = K + b * skb + hk * skh, V + b * skb + hk * skh
-        diag = pid_m * BLOCK_M
+        diag = pid_m * BLOCK_M  # as in the forward: keys before it unmasked, from it to T masked
         dq = _dq_block(dq, q, do, lse, delta, k_ptr, v_ptr, skt, offs_m, offs_d, 0, diag, T, qk_scale, BLOCK_N, False, UPCAST)
         dq = _dq_block(dq, q, do, lse, delta, k_ptr, v_ptr, skt, offs_m, offs_d, diag, tl.minimum(diag + BLOCK_M, T),
                        T, qk_scale, BLOCK_N, True, UPCAST)
-        tl.store(DQ + (b * H + h) * T * D + offs_m[:, None] * D + offs_d[None, :], (dq * sm_scale).to(DQ.dtype.element_ty), mask=row_ok[:, None])
+        tl.store(DQ + bh * T * D + offs_m[:, None] * D + offs_d[None, :], (dq * sm_scale).to(DQ.dtype.element_ty), mask=row_ok[:, None])
+
+
+def _attn_run(kernel, cfg, over_queries, T, BH, D, *args, **flags):
+    """One launch of an attention kernel at cfg: a program per block of queries (or keys) and head."""
+    BM, BN, warps, stages = cfg
+    kernel[(triton.cdiv(T, BM if over_queries else BN), BH)](
+        *args, D=D, BLOCK_M=BM, BLOCK_N=BN, **flags, UPCAST=INTERPRET, num_warps=warps, num_stages=stages)
 
 
 def _last_dim_contiguous(*xs):
@@ -319,13 +338,8 @@ def flash_attn_fwd(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> tuple[t
         k, v = k.contiguous(), v.contiguous()
     o = _empty((B, H, T, D), q.dtype, q.device)
     lse = _empty((B, H, T), torch.float32, q.device)
-
-    def launch(cfg):
-        BM, BN, warps, stages = cfg
-        _flash_fwd[(triton.cdiv(T, BM), B * H)](
-            q, k, v, o, lse, *q.stride()[:3], *k.stride()[:3], *o.stride()[:3], T, H, H // Hkv,
-            LOG2E / math.sqrt(D), D=D, BLOCK_M=BM, BLOCK_N=BN, UPCAST=INTERPRET, num_warps=warps, num_stages=stages)
-    _launch("fwd", tune_key(B, H, T, D), D, launch)
+    args = (q, k, v, o, lse, *q.stride()[:3], *k.stride()[:3], *o.stride()[:3], T, H, H // Hkv, LOG2E / math.sqrt(D))
+    _launch("fwd", tune_key(B, H, T, D), D, lambda cfg: _attn_run(_flash_fwd, cfg, True, T, B * H, D, *args))
     return o, lse
 
 
@@ -347,25 +361,25 @@ def flash_attn_bwd(do: torch.Tensor, q: torch.Tensor, k: torch.Tensor, v: torch.
     sm_scale = 1.0 / math.sqrt(D)
     delta = _empty((B, H, T), torch.float32, q.device)
     _flash_bwd_delta[(triton.cdiv(T, DELTA_BLOCK), B * H)](o, do, delta, *o.stride()[:3], *do.stride()[:3], T, H, D=D, BLOCK_M=DELTA_BLOCK)
-    dq = _empty((B, H, T, D), q.dtype, q.device)
-    dk = _empty((B, Hkv, T, D), k.dtype, k.device)
-    dv = _empty((B, Hkv, T, D), v.dtype, v.device)
-    strides = (*q.stride()[:3], *k.stride()[:3], *do.stride()[:3])
+    fused = D <= FUSED_DQ_MAX_D  # fused: the key blocks add dQ into fp32, zeroed per launch
+    dq = _empty((B, H, T, D), torch.float32 if fused else q.dtype, q.device)
+    dk = _empty((B, H, T, D), k.dtype, k.device)  # one share per query head: summed below
+    dv = _empty((B, H, T, D), v.dtype, v.device)
+    scalars = (*q.stride()[:3], *k.stride()[:3], *do.stride()[:3], T, H, H // Hkv, sm_scale * LOG2E, sm_scale)
 
-    def launch_dkdv(cfg):
-        BM, BN, warps, stages = cfg
-        _flash_bwd_dkdv[(triton.cdiv(T, BN), B * Hkv)](
-            q, k, v, do, lse, delta, dk, dv, *strides, T, H, Hkv, H // Hkv, sm_scale * LOG2E, sm_scale,
-            D=D, BLOCK_M=BM, BLOCK_N=BN, UPCAST=INTERPRET, num_warps=warps, num_stages=stages)
-
-    def launch_dq(cfg):
-        BM, BN, warps, stages = cfg
-        _flash_bwd_dq[(triton.cdiv(T, BM), B * H)](
-            q, k, v, do, lse, delta, dq, *strides, T, H, H // Hkv, sm_scale * LOG2E, sm_scale,
-            D=D, BLOCK_M=BM, BLOCK_N=BN, UPCAST=INTERPRET, num_warps=warps, num_stages=stages)
-    _launch("dkdv", tune_key(B, H, T, D), D, launch_dkdv)
-    _launch("dq", tune_key(B, H, T, D), D, launch_dq)
-    return dq, dk, dv
+    def run(kernel, over_queries, outs, cfg, **flags):
+        if flags.get("FUSE_DQ"):
+            dq.zero_()  # autotune launches it once per candidate: each starts from zero
+        _attn_run(kernel, cfg, over_queries, T, B * H, D, q, k, v, do, lse, delta, *outs, *scalars, **flags)
+    key = tune_key(B, H, T, D)
+    if fused:
+        _launch("bwd", key, D, lambda cfg: run(_flash_bwd, False, (dk, dv, dq), cfg, FUSE_DQ=True))
+    else:  # dK, dV, then dQ over query blocks
+        _launch("dkdv", key, D, lambda cfg: run(_flash_bwd, False, (dk, dv, dq), cfg, FUSE_DQ=False))
+        _launch("dq", key, D, lambda cfg: run(_flash_bwd_dq, True, (dq,), cfg))
+    if Hkv != H:  # grouped-query: the shares of the query heads that share each kv head
+        dk, dv = (x.view(B, Hkv, H // Hkv, T, D).sum(2, dtype=torch.float32).to(x.dtype) for x in (dk, dv))
+    return dq.to(q.dtype), dk, dv  # the fused pass's fp32 dQ rounded once
 
 
 _flash_attn_bwd = torch.library.custom_op("scalex::flash_attn_bwd", flash_attn_bwd, mutates_args=())

