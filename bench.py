@@ -405,7 +405,7 @@ def bench_data(over):
     from scalex.configurator import ConfigError
     from scalex.sources import iter_records, resolve_source
     from scalex.tokenizer import build_tokenizer, load_tokenizer
-    src = over.get("local_dir") or ("../shared/corpora" if os.path.isdir("../shared/corpora") else None)
+    src = over.get("local_dir")
     if not src:
         raise ConfigError("local_dir: the benchmark needs real text: --local_dir=DIR with DIR/en.* and DIR/zh.*")
     mb, gb, cores = float(over.get("mb", 64)), float(over.get("gb", 1)), os.cpu_count() or 1

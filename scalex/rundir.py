@@ -96,15 +96,17 @@ def tracker(cfg, rd):
     return lambda rec: [sink(flat(rec), rec["step"]) for sink in sinks]
 
 
-def environment():
+def environment(rd):
     """What else a run's numbers depend on: Python, CUDA, every installed package's version,
-    and the working directory that relative paths (data_dir) are relative to."""
+    the OS and CPU architecture (not the host), and the working directory that relative paths
+    (data_dir) are relative to, as a path relative to the run dir (no absolute path is kept)."""
     import importlib.metadata
     import platform
 
     import torch
-    return {"python": platform.python_version(), "cuda": torch.version.cuda, "cwd": os.getcwd(),
-            "cudnn": torch.backends.cudnn.version() if torch.cuda.is_available() else None, "platform": platform.platform(),
+    return {"python": platform.python_version(), "cuda": torch.version.cuda, "cwd": os.path.relpath(os.getcwd(), rd),
+            "cudnn": torch.backends.cudnn.version() if torch.cuda.is_available() else None,
+            "platform": f"{platform.system()} {platform.machine()}",
             "packages": dict(sorted((d.metadata["Name"], d.version) for d in importlib.metadata.distributions() if d.metadata["Name"]))}
 
 
@@ -445,7 +447,7 @@ def start_records(rd, mode, start, cfg, plan, manifest, raw, dev):
                "tokenizer": {k: manifest["tokenizer"][k] for k in ("variant", "n_vocab", "vocab_size", "sample_bytes_per_language", "sha256")},
                "torch": torch.__version__, "device": torch.cuda.get_device_name(dev) if dev.startswith("cuda") else "cpu",
                "params": raw.num_params(), "vocab_size": manifest["tokenizer"]["n_vocab"],
-               "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **environment()}
+               "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **environment(rd)}
         atomic_write(os.path.join(rd, "config.json"), lambda f: json.dump(rec, f, indent=1), mode="w")
         open(metrics_path, "w").close()
     else:

@@ -346,6 +346,9 @@ def test_resume_with_allowed_changes_is_recorded(finished, capsys):
     assert rec["resumes"][-1]["changed"] == {"lr_max": {"from": 3e-3, "to": 1e-4}, "lr_min": {"from": 3e-4, "to": 1e-5}}
     # the run record knows what else the numbers depend on
     assert rec["python"] and "torch" in rec["packages"] and "cuda" in rec and rec["cwd"]
+    # ... and keeps no absolute path or host: cwd is relative to the run dir
+    assert not os.path.isabs(rec["cwd"]) and os.path.samefile(os.path.join(finished, rec["cwd"]), os.getcwd())
+    assert rec["platform"].count(" ") == 1
 
 
 def test_garbled_metrics_and_torn_last_line(finished, capsys):
