@@ -388,7 +388,8 @@ def main(argv):
             from scalex import export
             export.check_out_dir(pos[2])
             model, cfg, tok, _, _ = load_run(pos[1], "cpu")
-            print(export.export(model, cfg, tok, pos[2], over.get("lang")))
+            run_dir = pos[1] if os.path.isdir(pos[1]) else os.path.dirname(pos[1])
+            print(export.export(model, cfg, tok, pos[2], over.get("lang"), run_dir))
             return 0
         if len(pos) == 1 and cmd not in ("report", "bpb", "tasks", "downstream", "sample", "export"):  # a run's own val split
             res = evaluate_checkpoint(pos[0], over.get("eval_tokens"))
