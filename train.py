@@ -408,7 +408,6 @@ def train(cfg, flags, plan, manifest, mode):
     first_bad, bad_loss = torch.full((), -1, dtype=torch.int64, device=dev), torch.zeros((), device=dev)
     meter = Meter(raw, dev, world, sum(tokens_seen.values()))
     ckpt_writer, last_good, t0 = CheckpointWriter(), start, time.time()
-
     global_sum = (lambda x, op=dist.ReduceOp.SUM: dist.all_reduce(x, op=op) or x) if ddp else (lambda x, op=None: x)
 
     def validate_now(at):  # per-language bits per byte, logged with the tokens seen: the learning curves
@@ -476,6 +475,7 @@ def train(cfg, flags, plan, manifest, mode):
     if master:
         ev = validate_now(total)
         write_summary(rd, cfg, plan, manifest, raw, ev, tokens_seen, wall_prev + time.time() - t0, raw.flops_per_token(T))
+        write.finish()  # metrics.jsonl closed, the W&B run finished
     samples_log and samples_log.close()
     if ddp:  # every rank waits for rank 0's evaluation and summary, then all leave together
         dist.barrier()

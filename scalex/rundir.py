@@ -69,8 +69,9 @@ def check_tracking(cfg):
 
 def tracker(cfg, rd):
     """A function that mirrors each metrics.jsonl record to W&B and/or TensorBoard (nested
-    dicts flattened to train_loss/en), or None when both are off. Imported only when on."""
-    sinks = []
+    dicts flattened to train_loss/en), or None when both are off. Imported only when on.
+    Its .finish() ends the W&B run and closes the TensorBoard writer."""
+    sinks, closers = [], []
     if cfg["wandb_log"]:
         import hashlib
 
@@ -78,10 +79,12 @@ def tracker(cfg, rd):
         run_id = hashlib.sha1(os.path.abspath(rd).encode()).hexdigest()[:16]  # a resumed run continues its W&B run
         wandb.init(project=cfg["wandb_project"], name=cfg["run_name"], id=run_id, resume="allow", config=cfg, dir=rd)
         sinks.append(lambda rec, step: wandb.log(rec, step=step))
+        closers.append(wandb.finish)  # an unfinished W&B run's offline log ends in an error
     if cfg["tensorboard"]:
         from torch.utils.tensorboard import SummaryWriter
         tb = SummaryWriter(os.path.join(rd, "tensorboard"))
         sinks.append(lambda rec, step: ([tb.add_scalar(k, v, step) for k, v in rec.items()], tb.flush()))
+        closers.append(tb.close)
     if not sinks:
         return None
 
@@ -93,7 +96,11 @@ def tracker(cfg, rd):
             elif isinstance(v, (int, float)) and not isinstance(v, bool) and k != "step":
                 out[prefix + k] = v
         return out
-    return lambda rec: [sink(flat(rec), rec["step"]) for sink in sinks]
+    def track(rec):
+        for sink in sinks:
+            sink(flat(rec), rec["step"])
+    track.finish = lambda: [close() for close in closers]
+    return track
 
 
 def environment(rd):
@@ -463,6 +470,11 @@ def start_records(rd, mode, start, cfg, plan, manifest, raw, dev):
         log.write(json.dumps(rec) + "\n")
         log.flush()
         track and track(rec)
+
+    def finish():
+        log.close()
+        track and track.finish()
+    write.finish = finish
     return write
 
 

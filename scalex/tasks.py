@@ -21,7 +21,6 @@ entailment) are left out: models of the sizes trained here score at chance on bo
 would measure nothing; add them as task files when a run is large enough.
 """
 import json
-import math
 import os
 
 from scalex.configurator import ConfigError, atomic_write
@@ -134,15 +133,14 @@ def load_public(name):
 
 
 # ----------------------------------------------------------------------------- scoring
-def wilson(k, n, z=1.96):
-    """95% Wilson score interval of a proportion k/n (sensible at small n and near 0 or 1)."""
+def wilson(k, n):
+    """95% Wilson score interval of a proportion k/n (sensible at small n and near 0 or 1), by
+    scipy; no examples say nothing: [0, 1]."""
     if n == 0:
         return [0.0, 1.0]
-    p = k / n
-    d = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / d
-    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return [max(0.0, c - h), min(1.0, c + h)]
+    from scipy.stats import binomtest
+    ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+    return [float(ci.low), float(ci.high)]
 
 
 def loglikelihoods(model, tok, requests, block_size, batch_size, device, autocast, desc="tasks"):

@@ -409,12 +409,13 @@ def test_tracking_hooks_mirror_metrics(env, capsys, monkeypatch):
     import types
     logged = []
     fake = types.SimpleNamespace(init=lambda **kw: logged.append(("init", kw["project"])),
-                                 log=lambda rec, step: logged.append((step, rec)))
+                                 log=lambda rec, step: logged.append((step, rec)), finish=lambda: logged.append("finish"))
     monkeypatch.setitem(sys.modules, "wandb", fake)
     monkeypatch.setattr(train, "check_tracking", lambda cfg: None)
     code, _, err = call(train.main, [env["run_cfg"], "--wandb_log=True"], capsys)
     assert code == 0, err
     assert logged[0] == ("init", "scalex")
+    assert logged.pop() == "finish"  # the W&B run is finished, once, at the end
     steps = [s for s, rec in logged[1:] if "loss" in rec]
     assert steps == list(range(1, 33)) and "train_loss/en" in logged[1][1] and "val_bpb/zh" in logged[-1][1]
 
