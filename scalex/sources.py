@@ -8,6 +8,10 @@ own tools find it (HF_TOKEN, `hf auth login`), sent to the Hub only (its HTTP cl
 on a redirect to another host, such as the CDN that serves the files), the tree listing's
 pagination, retries with back-off, HF_ENDPOINT and HF_HUB_OFFLINE. What is ours is reading a
 file by HTTP ranges, so pyarrow fetches a parquet file's footer and only the row groups it reads.
+huggingface_hub's HfFileSystem reads by ranges too, but is not as good here: it resolves each
+file with two more API calls (the revision, then paths-info) before the first byte, hands back
+a short body without noticing, and its failures are tracebacks; HubFile (one range GET per read
+through huggingface_hub's http_backoff, each length-checked) stays, about 50 lines.
 """
 import gzip
 import io
