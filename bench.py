@@ -16,7 +16,7 @@ Every benchmark of the repository, in one file (kernels.py knows no model, data.
 
 Without a GPU, `all`, `kernels` and `step` print one line saying so, and how to check
 the kernels in Triton's interpreter instead (TRITON_INTERPRET=1 python bench.py kernels --tiny).
-Results go to DIR (default $OUT when set) as JSON, one file per benchmark.
+Results go to DIR (default: the OUT environment variable when set) as JSON, one file per benchmark.
 Exit codes: 0 done, 1 a correctness check or a benchmark failed (the others still run and
 report), 2 bad usage or no GPU for a GPU benchmark.
 """

@@ -99,7 +99,7 @@ TRAIN = [  # (id, extra argv after the config, expected message start)
     ("compile", ["--compile=yes"], "compile: must be True or False, got 'yes'"),
     ("log_samples", ["--log_samples=1"], "log_samples: must be True or False, got 1"),
     ("run_name up", ["--run_name=../escape"], "run_name: '../escape' must be a relative path"),
-    ("run_name abs", ["--run_name=/tmp/x"], "run_name: '/tmp/x' must be a relative path"),
+    ("run_name abs", ["--run_name=/abs/x"], "run_name: '/abs/x' must be a relative path"),
     ("method", ["--method=3"], "method: must be a string (a recipe name), got 3"),
     ("unknown key", ["--nope=1"], "--nope: unknown config key 'nope'"),
     ("bad option", ["--=3"], "--=3: not an option"),
