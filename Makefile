@@ -36,7 +36,8 @@ help:
 	@echo "experiments (SCALE=, SEEDS=, DRY=1, JOBS=): $(EXPERIMENTS) experiments mini mini-translate mini-pack mini-device"
 
 # .venv with requirements.txt and the extras EXTRAS names (requirements-EXTRA.txt).
-# EXTRAS defaults to hf (the export and its tests); EXTRAS="hf gpu tracking" installs all.
+# EXTRAS defaults to hf (the export and its tests); EXTRAS="hf gpu tracking" installs all. To add
+# one to an existing .venv: .venv/bin/python -m pip install -r requirements-gpu.txt (or -tracking).
 # TORCH_INDEX=https://download.pytorch.org/whl/cpu gets torch's CPU build where pip would fetch
 # the CUDA one (Linux; README: Dependencies). pip prints what it installs (2-3 min).
 EXTRAS  ?= hf

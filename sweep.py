@@ -19,6 +19,7 @@ import glob
 import os
 import subprocess
 import sys
+import textwrap
 import time
 
 from scalex import configurator
@@ -240,7 +241,7 @@ def train_runs(scale, runs, sw, jobs, py):
             beat = time.time()
             for _, _, name, log, t0, k in active:
                 last = (open(log, errors="replace").read().strip().splitlines() or [""])[-1]
-                print(f"[{k}/{progress.n}] {name} ({duration(beat - t0)}): {last[:120]}", flush=True)
+                print(f"[{k}/{progress.n}] {name} ({duration(beat - t0)}): {textwrap.shorten(last, 120, placeholder=' ...')}", flush=True)
         for a in list(active):
             p, f, name, log, t0, k = a
             if p.poll() is None:

@@ -49,7 +49,7 @@ stage2_tokens = 0         # ... and its length in tokens (0: as long as it takes
 stage2_hrl_fraction = 0.0  # ScaleX: if > 0, stage 2 reads this fraction of the HRL budget (with all the LRL) instead
 # model
 model = "tiny"            # a preset of model.PRESETS
-model_args = {}           # overrides of the preset, e.g. {"n_layer": 4}
+model_args = {}           # preset overrides; --model_args.n_layer=4 sets one, ={...} all of them
 vocab_size = 0            # 0: the data's tokenizer decides; else at least its vocabulary
 block_size = 128
 # optimizer and schedule

@@ -19,6 +19,7 @@ import json
 import os
 import random
 import socket
+import textwrap
 import urllib.parse
 
 from scalex.configurator import ConfigError
@@ -104,7 +105,7 @@ class HubFile(io.RawIOBase):
             status = getattr(getattr(e, "response", None), "status_code", None)
             if status in (401, 403, 404):
                 raise _hub_error(e, f"cannot read {self.name}") from None
-            raise OSError(f"{self.name}: connection kept dropping at byte {a} ({type(e).__name__}: {str(e)[:100]})") from None
+            raise OSError(f"{self.name}: connection kept dropping at byte {a} ({type(e).__name__}: {textwrap.shorten(str(e), 100, placeholder=' ...')})") from None
         return r
 
     def readable(self):
@@ -274,7 +275,7 @@ def _guarded(records, name):
         if isinstance(e, OSError) and "connection kept dropping" in str(e):
             raise ConfigError(f"languages: {name}: the download failed after {HUB_RETRIES} retries ({e})") from None
         raise ConfigError(f"languages: {name} is corrupt or not in the format its name says "
-                          f"({type(e).__name__}: {str(e)[:120]}); remove or replace it") from None
+                          f"({type(e).__name__}: {textwrap.shorten(str(e), 120, placeholder=' ...')}); remove or replace it") from None
 
 
 def block_shuffled(records, block, seed, start_block=0):

@@ -22,6 +22,7 @@ would measure nothing; add them as task files when a run is large enough.
 """
 import json
 import os
+import textwrap
 
 from scalex.configurator import ConfigError, atomic_write
 
@@ -122,7 +123,7 @@ def load_public(name):
         for f in files:
             rows += pq.ParquetFile(sources.HubFile(repo, f, PARQUET_REVISION)).read().to_pylist()
     except (ConfigError, OSError, ValueError) as e:
-        why = str(e).removeprefix("languages: ")[:120]
+        why = textwrap.shorten(str(e).removeprefix("languages: "), 120, placeholder=" ...")  # whole words
         raise ConfigError(f"tasks: loader {name} cannot fetch {repo} ({config}/{split}) from {base} "
                           f"({why}); offline, put the set as a task file at {cache} "
                           f"or pass --tasks=FILE.jsonl") from None

@@ -11,7 +11,7 @@ import kernels
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 needs_triton = pytest.mark.skipif(kernels.triton is None or not (kernels.INTERPRET or torch.cuda.is_available()),
-                                  reason="needs Triton on a GPU or TRITON_INTERPRET=1")
+                                  reason="needs triton (requirements-gpu.txt) on a GPU or TRITON_INTERPRET=1")
 
 
 def rel(a, b):
