@@ -14,6 +14,7 @@ Finished runs are skipped and killed ones resume
 (ablate-lr's scalex) are run, once, under that one. --jobs=N trains N runs at once (one GPU
 holds several small models; the mini scale uses it). --only=joint,scalex keeps the runs of
 those recipes (make quickstart: a subset of the quickstart suite, in the same run folders).
+Progress: `[k/N] run ... (sweep ETA)` as each run starts and ends (class Progress).
 """
 import glob
 import os

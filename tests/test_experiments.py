@@ -256,6 +256,9 @@ def test_pack(tmp_path):
     lines = gzip.open(tmp_path / "c" / "en.jsonl.gz", "rt").read().splitlines()
     assert 9 <= len(lines) <= 10 and len(open(tmp_path / "c" / "parallel-en-zh.tsv").readlines()) == 3
     assert os.path.isfile(tmp_path / "c" / "cedict_1_0_ts_utf-8_mdbg.txt.gz")
+    with pytest.raises(SystemExit) as e:  # no default folder: --from is required
+        sweep.main(["pack", str(tmp_path / "d")])
+    assert e.value.code == 2 and not os.path.exists(tmp_path / "d")
 
 
 def test_sweep_prints_run_k_of_n_and_a_sweep_eta(tmp_path, monkeypatch, capsys):
