@@ -74,11 +74,14 @@ def hf_tokenizer(tok, offset=0):
     return Converter(pattern=tok.meta["pat_str"], extra_special_tokens=[EOT]).converted()
 
 
-def check_out_dir(out_dir):
+def need_transformers():
     import importlib.util
     if importlib.util.find_spec("transformers") is None:
         raise ConfigError("export: needs the transformers package (its tokenizer converter); "
                           "`.venv/bin/python -m pip install -r requirements-hf.txt`")
+
+
+def check_out_dir(out_dir):
     if os.path.exists(out_dir) and (not os.path.isdir(out_dir) or os.listdir(out_dir)):
         raise ConfigError(f"export: {out_dir} exists and is not empty; choose a new folder (nothing is overwritten)")
 
@@ -163,6 +166,7 @@ def export(model, cfg, tok, out_dir, lang=None, run_dir=None):
 
     from scalex.tokenizer import EOT
     check_out_dir(out_dir)
+    need_transformers()
     lang = lang or cfg.get("lrl", next(iter(tok.offsets)))
     if tok.meta["variant"] == "disjoint" and lang not in tok.offsets:
         raise ConfigError(f"--lang: '{lang}' is not a language of this run's disjoint tokenizer ({', '.join(tok.offsets)})")

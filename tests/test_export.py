@@ -118,4 +118,4 @@ def test_export_without_transformers_names_the_extra(monkeypatch, tmp_path):
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda n, *a: None if n == "transformers" else real(n, *a))
     with pytest.raises(ConfigError, match="transformers.*requirements-hf.txt"):
-        export.check_out_dir(str(tmp_path / "hf"))
+        export.need_transformers()
