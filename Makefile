@@ -39,7 +39,7 @@ help:
 # EXTRAS defaults to hf (the export and its tests); EXTRAS="hf gpu tracking" installs all. To add
 # one to an existing .venv: .venv/bin/python -m pip install -r requirements-gpu.txt (or -tracking).
 # TORCH_INDEX=https://download.pytorch.org/whl/cpu gets torch's CPU build where pip would fetch
-# the CUDA one (Linux; README: Dependencies). pip prints what it installs (2-3 min).
+# the CUDA one (Linux; README: Dependencies). pip prints what it installs (minutes).
 EXTRAS  ?= hf
 TORCH_INDEX ?=
 venv: .venv/installed
