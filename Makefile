@@ -44,7 +44,7 @@ EXTRAS  ?= hf
 TORCH_INDEX ?=
 venv: .venv/installed
 .venv/installed: requirements.txt $(foreach e,$(EXTRAS),requirements-$(e).txt)
-	@echo "make venv: creating .venv with requirements.txt$(foreach e,$(EXTRAS), + requirements-$(e).txt)"
+	@echo "make venv: creating .venv with requirements.txt $(patsubst %,+ requirements-%.txt,$(EXTRAS))"
 	python3 -m venv .venv
 	$(if $(TORCH_INDEX),$(PY) -m pip install --progress-bar off --index-url $(TORCH_INDEX) "$$(grep '^torch==' requirements.txt)")
 	$(PY) -m pip install --progress-bar off -r requirements.txt $(foreach e,$(EXTRAS),-r requirements-$(e).txt)
