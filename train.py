@@ -56,7 +56,7 @@ SETTINGS = Table(
     ("stage2_hrl_fraction", 0.0, Num(0, 1), "ScaleX: if > 0, stage 2 reads this fraction of the HRL budget (with all the LRL) instead"),
     "model",
     ("model", "tiny", Str(*PRESETS), "a preset of model.PRESETS"),
-    ("model_args", {}, MODEL_ARGS, 'overrides of the preset, e.g. {"n_layer": 4}'),
+    ("model_args", {}, MODEL_ARGS, "preset overrides; --model_args.n_layer=4 sets one, --model_args={...} replaces all"),
     ("vocab_size", 0, Int(0), "0: the data's tokenizer decides; else at least its vocabulary"),
     ("block_size", 128, Int(1), "tokens per training window"),
     "optimizer and schedule",
@@ -423,7 +423,6 @@ def train(cfg, flags, plan, manifest, mode):
     first_bad, bad_loss = torch.full((), -1, dtype=torch.int64, device=dev), torch.zeros((), device=dev)
     meter = Meter(raw, dev, world, sum(tokens_seen.values()))
     ckpt_writer, last_good, t0 = CheckpointWriter(), start, time.time()
-
     global_sum = (lambda x, op=dist.ReduceOp.SUM: dist.all_reduce(x, op=op) or x) if ddp else (lambda x, op=None: x)
 
     def validate_now(at):  # per-language bits per byte, logged with the tokens seen: the learning curves
@@ -491,6 +490,7 @@ def train(cfg, flags, plan, manifest, mode):
     if master:
         ev = validate_now(total)
         write_summary(rd, cfg, plan, manifest, raw, ev, tokens_seen, wall_prev + time.time() - t0, raw.flops_per_token(T))
+        write.finish()  # metrics.jsonl closed, the W&B run finished
     samples_log and samples_log.close()
     if ddp:  # every rank waits for rank 0's evaluation and summary, then all leave together
         dist.barrier()

@@ -4,7 +4,6 @@ whatever ends the process), content hashes, JSON we wrote, locks on run and data
 progress lines for logs.
 """
 import contextlib
-import fcntl
 import glob
 import hashlib
 import json
@@ -89,38 +88,36 @@ def read_json(path, fix):
 
 
 # ----------------------------------------------------------------------------- locks
-_LOCKS = {}  # path -> open file holding the lock (the OS drops it when the process dies)
+_LOCKS = {}  # path -> the held filelock.FileLock (an flock: the OS drops it when the process dies)
 
 
 def lock(path, what, fix):
     """Exclusive lock on `path` (created if missing) until unlock(path) or the process exits:
-    a second process on the same run or data dir gets one line instead of interleaving writes."""
+    a second process on the same run or data dir gets one line instead of interleaving writes.
+    The holder writes its pid into the file, which that line quotes."""
+    from filelock import FileLock, Timeout
     if path in _LOCKS:
         raise ConfigError(f"{what}: already in use by this process; {fix}")
+    held = FileLock(path, timeout=0, is_singleton=False)
     try:
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-        f = open(path, "a+")
+        held.acquire()
+        with open(path, "w") as f:  # the file stays on release (removing it would race a waiting locker)
+            f.write(f"pid {os.getpid()} since {time.strftime('%H:%M:%S')}")
+    except Timeout:
+        with open(path) as f:
+            holder = f.read().strip() or "another process"
+        raise ConfigError(f"{what}: in use by {holder} (lock {path}); {fix}") from None
     except OSError as e:
         raise ConfigError(f"{what}: cannot create {path} ({e.strerror}); choose a folder that is a directory you can write") from None
-    try:
-        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        f.seek(0)
-        holder = f.read().strip() or "another process"
-        f.close()
-        raise ConfigError(f"{what}: in use by {holder} (lock {path}); {fix}") from None
-    f.seek(0)
-    f.truncate()
-    f.write(f"pid {os.getpid()} since {time.strftime('%H:%M:%S')}")
-    f.flush()
-    _LOCKS[path] = f
+    _LOCKS[path] = held
     return path
 
 
 def unlock(path):
-    f = _LOCKS.pop(path, None)
-    if f:
-        f.close()  # closing drops the flock; the file stays (removing it would race a waiting locker)
+    held = _LOCKS.pop(path, None)
+    if held:
+        held.release(force=True)
 
 
 # ----------------------------------------------------------------------------- progress

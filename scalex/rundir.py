@@ -72,8 +72,9 @@ def check_tracking(cfg):
 
 def tracker(cfg, rd):
     """A function that mirrors each metrics.jsonl record to W&B and/or TensorBoard (nested
-    dicts flattened to train_loss/en), or None when both are off. Imported only when on."""
-    sinks = []
+    dicts flattened to train_loss/en), or None when both are off. Imported only when on.
+    Its .finish() ends the W&B run and closes the TensorBoard writer."""
+    sinks, closers = [], []
     if cfg["wandb_log"]:
         import hashlib
 
@@ -81,10 +82,12 @@ def tracker(cfg, rd):
         run_id = hashlib.sha1(os.path.abspath(rd).encode()).hexdigest()[:16]  # a resumed run continues its W&B run
         wandb.init(project=cfg["wandb_project"], name=cfg["run_name"], id=run_id, resume="allow", config=cfg, dir=rd)
         sinks.append(lambda rec, step: wandb.log(rec, step=step))
+        closers.append(wandb.finish)  # an unfinished W&B run's offline log ends in an error
     if cfg["tensorboard"]:
         from torch.utils.tensorboard import SummaryWriter
         tb = SummaryWriter(os.path.join(rd, "tensorboard"))
         sinks.append(lambda rec, step: ([tb.add_scalar(k, v, step) for k, v in rec.items()], tb.flush()))
+        closers.append(tb.close)
     if not sinks:
         return None
 
@@ -96,18 +99,24 @@ def tracker(cfg, rd):
             elif isinstance(v, (int, float)) and not isinstance(v, bool) and k != "step":
                 out[prefix + k] = v
         return out
-    return lambda rec: [sink(flat(rec), rec["step"]) for sink in sinks]
+    def track(rec):
+        for sink in sinks:
+            sink(flat(rec), rec["step"])
+    track.finish = lambda: [close() for close in closers]
+    return track
 
 
-def environment():
+def environment(rd):
     """What else a run's numbers depend on: Python, CUDA, every installed package's version,
-    and the working directory that relative paths (data_dir) are relative to."""
+    the OS and CPU architecture (not the host), and the working directory that relative paths
+    (data_dir) are relative to, as a path relative to the run dir (no absolute path is kept)."""
     import importlib.metadata
     import platform
 
     import torch
-    return {"python": platform.python_version(), "cuda": torch.version.cuda, "cwd": os.getcwd(),
-            "cudnn": torch.backends.cudnn.version() if torch.cuda.is_available() else None, "platform": platform.platform(),
+    return {"python": platform.python_version(), "cuda": torch.version.cuda, "cwd": os.path.relpath(os.getcwd(), rd),
+            "cudnn": torch.backends.cudnn.version() if torch.cuda.is_available() else None,
+            "platform": f"{platform.system()} {platform.machine()}",
             "packages": dict(sorted((d.metadata["Name"], d.version) for d in importlib.metadata.distributions() if d.metadata["Name"]))}
 
 
@@ -472,7 +481,7 @@ def start_records(rd, mode, start, cfg, plan, manifest, raw, dev):
                "tokenizer": {k: manifest["tokenizer"][k] for k in ("variant", "n_vocab", "vocab_size", "sample_bytes_per_language", "sha256")},
                "torch": torch.__version__, "device": torch.cuda.get_device_name(dev) if dev.startswith("cuda") else "cpu",
                "params": raw.num_params(), "vocab_size": manifest["tokenizer"]["n_vocab"],
-               "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **environment()}
+               "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **environment(rd)}
         atomic_write(os.path.join(rd, "config.json"), lambda f: json.dump(rec, f, indent=1), mode="w")
         open(metrics_path, "w").close()
     else:
@@ -488,6 +497,11 @@ def start_records(rd, mode, start, cfg, plan, manifest, raw, dev):
         log.write(json.dumps(rec) + "\n")
         log.flush()
         track and track(rec)
+
+    def finish():
+        log.close()
+        track and track.finish()
+    write.finish = finish
     return write
 
 

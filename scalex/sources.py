@@ -8,6 +8,10 @@ own tools find it (HF_TOKEN, `hf auth login`), sent to the Hub only (its HTTP cl
 on a redirect to another host, such as the CDN that serves the files), the tree listing's
 pagination, retries with back-off, HF_ENDPOINT and HF_HUB_OFFLINE. What is ours is reading a
 file by HTTP ranges, so pyarrow fetches a parquet file's footer and only the row groups it reads.
+huggingface_hub's HfFileSystem reads by ranges too, but is not as good here: it resolves each
+file with two more API calls (the revision, then paths-info) before the first byte, hands back
+a short body without noticing, and its failures are tracebacks; HubFile (one range GET per read
+through huggingface_hub's http_backoff, each length-checked) stays, about 50 lines.
 """
 import gzip
 import io
@@ -15,6 +19,7 @@ import json
 import os
 import random
 import socket
+import textwrap
 import urllib.parse
 
 from scalex.configurator import ConfigError
@@ -100,7 +105,7 @@ class HubFile(io.RawIOBase):
             status = getattr(getattr(e, "response", None), "status_code", None)
             if status in (401, 403, 404):
                 raise _hub_error(e, f"cannot read {self.name}") from None
-            raise OSError(f"{self.name}: connection kept dropping at byte {a} ({type(e).__name__}: {str(e)[:100]})") from None
+            raise OSError(f"{self.name}: connection kept dropping at byte {a} ({type(e).__name__}: {textwrap.shorten(str(e), 100, placeholder=' ...')})") from None
         return r
 
     def readable(self):
@@ -276,7 +281,7 @@ def _guarded(records, name):
         if isinstance(e, OSError) and "connection kept dropping" in str(e):
             raise ConfigError(f"languages: {name}: the download failed after {HUB_RETRIES} retries ({e})") from None
         raise ConfigError(f"languages: {name} is corrupt or not in the format its name says "
-                          f"({type(e).__name__}: {str(e)[:120]}); remove or replace it") from None
+                          f"({type(e).__name__}: {textwrap.shorten(str(e), 120, placeholder=' ...')}); remove or replace it") from None
 
 
 def block_shuffled(records, block, seed, start_block=0):

@@ -21,8 +21,8 @@ entailment) are left out: models of the sizes trained here score at chance on bo
 would measure nothing; add them as task files when a run is large enough.
 """
 import json
-import math
 import os
+import textwrap
 
 from scalex.configurator import ConfigError
 from scalex.files import atomic_write
@@ -133,7 +133,7 @@ def load_public(name):
         for f in files:
             rows += pq.ParquetFile(sources.HubFile(repo, f, PARQUET_REVISION)).read().to_pylist()
     except (ConfigError, OSError, ValueError) as e:
-        why = str(e).removeprefix("languages: ")[:120]
+        why = textwrap.shorten(str(e).removeprefix("languages: "), 120, placeholder=" ...")  # whole words
         raise ConfigError(f"tasks: loader {name} cannot fetch {repo} ({config}/{split}) from {base} "
                           f"({why}); offline, put the set as a task file at {cache} "
                           f"or pass --tasks=FILE.jsonl") from None
@@ -144,15 +144,14 @@ def load_public(name):
 
 
 # ----------------------------------------------------------------------------- scoring
-def wilson(k, n, z=1.96):
-    """95% Wilson score interval of a proportion k/n (sensible at small n and near 0 or 1)."""
+def wilson(k, n):
+    """95% Wilson score interval of a proportion k/n (sensible at small n and near 0 or 1), by
+    scipy; no examples say nothing: [0, 1]."""
     if n == 0:
         return [0.0, 1.0]
-    p = k / n
-    d = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / d
-    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return [max(0.0, c - h), min(1.0, c + h)]
+    from scipy.stats import binomtest
+    ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+    return [float(ci.low), float(ci.high)]
 
 
 def loglikelihoods(model, tok, requests, block_size, batch_size, device, autocast, desc="tasks"):

@@ -1,5 +1,6 @@
 """bench.py: what can run without a GPU runs and reports (the interpreter's kernel check, the
 training loop's overhead, the checkpoint cost); what cannot says so in one line."""
+import importlib.util
 import json
 import os
 import subprocess
@@ -26,6 +27,7 @@ def test_without_a_gpu_one_line_and_how_to_check_instead():
     assert r.returncode == 2 and r.stderr.startswith("error: bench: unknown benchmark")
 
 
+@pytest.mark.skipif(importlib.util.find_spec("triton") is None, reason="needs triton (requirements-gpu.txt)")
 def test_kernels_tiny_in_the_interpreter(tmp_path):
     """The interpreter check the no-GPU line points to: correctness rows, timing rows, JSON."""
     r = bench("kernels", "--tiny", f"--out={tmp_path}", env={"TRITON_INTERPRET": "1"})

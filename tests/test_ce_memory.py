@@ -72,7 +72,7 @@ def peak_extra_cpu(fn):
     return peak
 
 
-@pytest.mark.skipif(kernels.triton is None or not kernels.INTERPRET, reason="needs TRITON_INTERPRET=1")
+@pytest.mark.skipif(kernels.triton is None or not kernels.INTERPRET, reason="needs triton (requirements-gpu.txt) and TRITON_INTERPRET=1")
 def test_cpu_allocations_match_the_arithmetic():
     N, C, V = 256, 128, 1024  # rows per chunk C/2 = 64: four chunks, one alive at a time
     torch.manual_seed(0)

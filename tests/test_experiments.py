@@ -7,6 +7,9 @@ import gzip
 import json
 import math
 import os
+import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -289,3 +292,42 @@ def test_a_call_stops_its_runs_at_the_deadline(tmp_path, capsys, monkeypatch):
     failed = sweep.train_runs("smoke", runs, sw, 2, str(fake), deadline=time.time() + 1)
     assert failed == [] and time.time() - t0 < 20
     assert capsys.readouterr().out.count("stopped at the call's time limit") == 2
+    with pytest.raises(SystemExit) as e:  # no default folder: --from is required
+        sweep.main(["pack", str(tmp_path / "d")])
+    assert e.value.code == 2 and not os.path.exists(tmp_path / "d")
+
+
+def test_sweep_prints_run_k_of_n_and_a_sweep_eta(tmp_path, monkeypatch, capsys):
+    """`[k/N] run ...` as each run starts and `[k/N] run ok` with the sweep's ETA as it ends,
+    measured from the runs trained so far; a failed run is named. A stand-in python: fast."""
+    os.symlink(os.path.join(ROOT, "config"), tmp_path / "config")
+    monkeypatch.chdir(tmp_path)
+    fake = tmp_path / "py"
+    fake.write_text('#!/bin/sh\nsleep 0.2\ncase "$*" in *en60000-s2*) exit 3;; esac\nexit 0\n')
+    fake.chmod(0o755)
+    sw = sweep.load_sweep("smoke")
+    runs = sweep.runs_of("smoke", ["mix"], [1, 2], sw)
+    assert len(runs) == 4
+    failed = sweep.train_runs("smoke", runs, sw, 1, str(fake))
+    out = capsys.readouterr().out.splitlines()
+    starts = [l for l in out if l.startswith("[") and l.endswith(")") and " ... (" in l]
+    assert [l.split()[0] for l in starts] == ["[1/4]", "[2/4]", "[3/4]", "[4/4]"]
+    assert "sweep ETA" in starts[0] and "measured" in starts[1]
+    ends = [l for l in out if " ok (" in l or " FAILED (" in l]
+    assert len(ends) == 4 and ends[-1].endswith("sweep done)") and "FAILED" in ends[2]
+    assert failed == ["smoke/mix/joint-en60000-s2"]
+    assert sweep.duration(59) == "59 s" and sweep.duration(125) == "2 min 05 s" and sweep.duration(7260) == "2 h 01 min"
+
+
+@pytest.mark.skipif(not shutil.which("make"), reason="needs make")
+@pytest.mark.parametrize("target", ["quickstart", "smoke", "mini", "mix"])
+def test_make_dry_lists_runs_and_trains_nothing(target, tmp_path):
+    """DRY=1 on a target that trains: the run list and totals, no training, no data, no report.
+    VENV= keeps make from (re)building .venv; the python is this one."""
+    before = set(glob.glob(os.path.join(ROOT, "runs", "*", "logs", "*.log")))
+    p = subprocess.run(["make", "-s", target, "DRY=1", "VENV=", f"PY={sys.executable}", "DATA="],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert "total:" in p.stdout and "tokens still to train" in p.stdout
+    assert "data.py prepare" not in p.stdout and "train.py" not in p.stdout and "report" not in p.stdout
+    assert set(glob.glob(os.path.join(ROOT, "runs", "*", "logs", "*.log"))) == before

@@ -1,8 +1,12 @@
 """export.py: a trained run as a Hugging Face LlamaForCausalLM folder that transformers loads
-with the same logits, and a tokenizer.json that gives the same ids as tiktoken."""
+with the same logits, a tokenizer.json (transformers' converter) that gives the same ids as
+tiktoken, a model card, world-readable files and no absolute path. The extra: transformers
+(requirements-hf.txt); without it these skip, and the export says what to install."""
+import importlib.util
 import json
 import os
 import random
+import stat
 
 import pytest
 import torch
@@ -13,6 +17,9 @@ from scalex import tokenizer
 from scalex.configurator import ConfigError
 from conftest import EN_WORDS, ZH_CHARS
 from trained import trained_run
+
+needs_hf = pytest.mark.skipif(importlib.util.find_spec("transformers") is None,
+                              reason="the hf extra (requirements-hf.txt) is not installed")
 
 TEXTS = ["The river under the mountain, 1234 people!  It's   here:\n\tend",
          "第12号 的一是不了人我在有他这中大来上国个到说们为子和你。龘𠀀",
@@ -31,6 +38,7 @@ def _hf_logits(out_dir, x):
         return hf(x).logits
 
 
+@needs_hf
 def test_export_loads_in_transformers_with_our_logits_and_token_ids(trun, tmp_path):
     from transformers import AutoTokenizer
     out = str(tmp_path / "hf")
@@ -47,10 +55,21 @@ def test_export_loads_in_transformers_with_our_logits_and_token_ids(trun, tmp_pa
     x = torch.tensor([ids, ids[::-1]])
     ours = model(x)
     assert (ours - _hf_logits(out, x)).abs().max().item() < 1e-4
+    # the folder as the ecosystem takes it: a model card, files anyone can read, no absolute path
+    card = open(os.path.join(out, "README.md"), encoding="utf-8").read()
+    assert card.startswith("---\nlibrary_name: transformers") and cfg["run_name"] in card
+    assert "| val, zh | " in card and "AutoModelForCausalLM.from_pretrained" in card and "lm_eval --model hf" in card
+    for name in os.listdir(out):
+        assert stat.S_IMODE(os.stat(os.path.join(out, name)).st_mode) == 0o644, name
+    meta = json.load(open(os.path.join(out, "scalex_export.json")))
+    assert not any(isinstance(v, str) and os.path.isabs(v) for v in meta.values()), meta
+    recorded = json.load(open(os.path.join(trun, "config.json")))["config"]["data_dir"]  # absolute here
+    assert meta["data_dir"] == os.path.basename(recorded) and meta["data_sha256"]
     with pytest.raises(ConfigError, match="exists and is not empty"):
         export.export(model, cfg, tok, out)
 
 
+@needs_hf
 def test_untied_multi_head_weights_map_too(tmp_path, prepared):
     from model import build_model
     torch.manual_seed(0)
@@ -72,6 +91,7 @@ def _bpe(tmp_path, variant, vocab_size=1200):
     return tokenizer.load_tokenizer(str(tmp_path)), en + zh
 
 
+@needs_hf
 def test_tokenizer_json_encodes_as_tiktoken_on_a_larger_vocabulary(tmp_path):
     tok, sample = _bpe(tmp_path, "joint")
     hf = export.hf_tokenizer(tok)
@@ -83,6 +103,7 @@ def test_tokenizer_json_encodes_as_tiktoken_on_a_larger_vocabulary(tmp_path):
     assert hf.get_vocab_size() == tok.base_vocab
 
 
+@needs_hf
 def test_disjoint_tokenizer_exports_one_languages_id_block(tmp_path):
     tok, _ = _bpe(tmp_path, "disjoint", 600)
     zh_off = tok.offsets["zh"]
@@ -91,3 +112,10 @@ def test_disjoint_tokenizer_exports_one_languages_id_block(tmp_path):
     for t in TEXTS:
         assert hf.encode(t).ids == [i + zh_off for i in tok.enc.encode_ordinary(t)]
     assert hf.token_to_id("<|endoftext|>") == tok.meta["eot"] + zh_off
+
+
+def test_export_without_transformers_names_the_extra(monkeypatch, tmp_path):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda n, *a: None if n == "transformers" else real(n, *a))
+    with pytest.raises(ConfigError, match="transformers.*requirements-hf.txt"):
+        export.need_transformers()

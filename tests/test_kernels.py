@@ -12,7 +12,7 @@ from scalex import hopper
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 needs_triton = pytest.mark.skipif(kernels.triton is None or not (kernels.INTERPRET or torch.cuda.is_available()),
-                                  reason="needs Triton on a GPU or TRITON_INTERPRET=1")
+                                  reason="needs triton (requirements-gpu.txt) on a GPU or TRITON_INTERPRET=1")
 
 
 def rel(a, b):
@@ -276,7 +276,7 @@ def test_every_launch_compiles_for_hopper_without_spills(tmp_path, triton_path):
     autotune candidate), specialised as at run time, compiles for sm_90a with no register
     spill, and every attention matmul is a wgmma (none falls back to mma.sync). No GPU needed:
     triton.compile for a target + the wheel's ptxas. HOPPER_OTHER_TRITON=DIR (a folder holding
-    another triton package, e.g. the GPU machine's version) runs the same check under it."""
+    another triton package, e.g. a GPU box's version) runs the same check under it."""
     import json
     import subprocess
     import sys

@@ -101,7 +101,7 @@ TRAIN = [  # (id, extra argv after the config, expected message start)
     ("compile", ["--compile=yes"], "compile: must be True or False, got 'yes'"),
     ("log_samples", ["--log_samples=1"], "log_samples: must be True or False, got 1"),
     ("run_name up", ["--run_name=../escape"], "run_name: '../escape' must be a relative path"),
-    ("run_name abs", ["--run_name=/tmp/x"], "run_name: '/tmp/x' must be a relative path"),
+    ("run_name abs", ["--run_name=/abs/x"], "run_name: '/abs/x' must be a relative path"),
     ("method", ["--method=3"], "method: must be a string (a recipe name), got 3"),
     ("unknown key", ["--nope=1"], "--nope: unknown config key 'nope'"),
     ("bad option", ["--=3"], "--=3: not an option"),
@@ -348,6 +348,9 @@ def test_resume_with_allowed_changes_is_recorded(finished, capsys):
     assert rec["resumes"][-1]["changed"] == {"lr_max": {"from": 3e-3, "to": 1e-4}, "lr_min": {"from": 3e-4, "to": 1e-5}}
     # the run record knows what else the numbers depend on
     assert rec["python"] and "torch" in rec["packages"] and "cuda" in rec and rec["cwd"]
+    # ... and keeps no absolute path or host: cwd is relative to the run dir
+    assert not os.path.isabs(rec["cwd"]) and os.path.samefile(os.path.join(finished, rec["cwd"]), os.getcwd())
+    assert rec["platform"].count(" ") == 1
 
 
 def test_garbled_metrics_and_torn_last_line(finished, capsys):
@@ -408,12 +411,13 @@ def test_tracking_hooks_mirror_metrics(env, capsys, monkeypatch):
     import types
     logged = []
     fake = types.SimpleNamespace(init=lambda **kw: logged.append(("init", kw["project"])),
-                                 log=lambda rec, step: logged.append((step, rec)))
+                                 log=lambda rec, step: logged.append((step, rec)), finish=lambda: logged.append("finish"))
     monkeypatch.setitem(sys.modules, "wandb", fake)
     monkeypatch.setattr(train, "check_tracking", lambda cfg: None)
     code, _, err = call(train.main, [env["run_cfg"], "--wandb_log=True"], capsys)
     assert code == 0, err
     assert logged[0] == ("init", "scalex")
+    assert logged.pop() == "finish"  # the W&B run is finished, once, at the end
     steps = [s for s, rec in logged[1:] if "loss" in rec]
     assert steps == list(range(1, 33)) and "train_loss/en" in logged[1][1] and "val_bpb/zh" in logged[-1][1]
 

@@ -1,6 +1,7 @@
 """tasks.py: the multiple-choice format, its scorer, and the public-set loaders (against a
 local Hub on 127.0.0.1; the internet is never contacted)."""
 import json
+import math
 import os
 import random
 
@@ -74,6 +75,10 @@ def test_wilson_interval():
     assert tasks.wilson(0, 10)[0] == 0.0 and tasks.wilson(10, 10)[1] == 1.0
     lo, hi = tasks.wilson(50, 100)
     assert lo == pytest.approx(0.4038, abs=1e-4) and hi == pytest.approx(0.5962, abs=1e-4)
+    # the score interval's closed form (z = 1.96), which scipy's matches
+    k, n, z = 7, 23, 1.959963984540054
+    c, h = (k / n + z * z / (2 * n)), z * math.sqrt(k / n * (1 - k / n) / n + z * z / (4 * n * n))
+    assert tasks.wilson(k, n) == pytest.approx([(c - h) / (1 + z * z / n), (c + h) / (1 + z * z / n)], abs=1e-9)
 
 
 def test_task_files_are_checked(tmp_path):

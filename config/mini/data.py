@@ -1,6 +1,6 @@
 # Data for the mini scale (one H100/H200; sizes in common.py): a 16k joint BPE, English up to
 # 24M train tokens (24x the Chinese budget), Chinese 1M (data-constrained). Measured preparing
-# it from ../shared/corpora on 2 CPUs (2026-11-26): English 24M train tokens took 33,319 of its
+# it from a local English corpus on 2 CPUs (2026-11-26): 24M train tokens took 33,319 of its
 # 43,282 documents (3.50 bytes/token), so 24x is about as far as that corpus goes with 1M val
 # tokens; Chinese 5.16 bytes/token. Validation: 1M tokens per language (Chinese: 927 documents,
 # ~1,950 windows of 512), so that the evaluation's own standard error (summary.json

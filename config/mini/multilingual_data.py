@@ -1,5 +1,5 @@
 # English, Chinese and Japanese at the mini scale; Japanese is a second data-constrained LRL
-# (1M tokens). Offline, DATA=dir needs dir/ja.* (../shared/corpora/ja.jsonl.gz: Aozora Bunko).
+# (1M tokens). Offline, DATA=dir needs dir/ja.* (e.g. ja.jsonl.gz of Aozora Bunko texts).
 include("data.py")
 data_dir = "data/mini-multilingual"
 languages = dict(languages, ja="hf:HuggingFaceFW/fineweb-2:data/jpn_Jpan/train")

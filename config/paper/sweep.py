@@ -8,7 +8,7 @@ multilingual = [8_000_000_000]
 seeds = [1337]
 nproc = 8
 # ESTIMATE, not measured: the 1b preset costs 7.05 GFLOP/token at block 2048 (model.flops_per_token);
-# at 40% of the H100/H200 dense bf16 peak (989 TFLOP/s; ../shared/anchors measured 53% of the
+# at 40% of the H100/H200 dense bf16 peak (989 TFLOP/s; a reference measurement found 53% of the
 # matmul ceiling for a compiled GPT-2 124M on an H200) 8 GPUs train ~450k tokens/s.
 tokens_per_s = 450_000
 tokens_per_s_note = "40% MFU assumed for the 1b preset on 8 H100/H200; not measured"
