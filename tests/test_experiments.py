@@ -286,6 +286,7 @@ def test_a_call_stops_its_runs_at_the_deadline(tmp_path, capsys, monkeypatch):
     fake.write_text("#!/bin/sh\nsleep 30\n")
     fake.chmod(0o755)
     sw = sweep.load_sweep("smoke")
+    os.symlink(os.path.join(ROOT, "config"), tmp_path / "config")  # the runs' configs, as in a clone
     monkeypatch.chdir(tmp_path)  # the run logs go to tmp_path/runs
     runs = [("mix", "joint", 60000, 1, {}), ("mix", "joint", 120000, 1, {})]
     t0 = time.time()
