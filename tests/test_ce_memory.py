@@ -1,9 +1,7 @@
 """The fused linear + cross-entropy's peak extra memory: arithmetic at the benchmark shapes
 against Liger-Kernel's reference measurement, and the same arithmetic checked on CPU by an
 allocation counter (torch's profiler) in Triton's interpreter."""
-import json
 import math
-import os
 
 import pytest
 import torch
@@ -11,8 +9,8 @@ import torch
 import kernels
 
 MIB = 2**20
-# Liger-Kernel 0.8.5's peak extra MiB at N16384 (bf16), a reference measurement recorded in
-# ../shared/anchors/h200-2026-11-26.json (README there): (C, V) -> MiB
+# Liger-Kernel 0.8.5's peak extra MiB at N16384 (bf16): a reference measurement on one H200
+# (torch 2.11, triton 3.6, 2026-11-26; BENCHMARKS.md), (C, V) -> MiB
 LIGER_MIB = {(768, 50304): 122, (768, 100352): 196, (2048, 200064): 943}
 
 
@@ -28,15 +26,6 @@ def fused_ce_extra_bytes(N, C, V, itemsize):
 def test_within_one_and_a_half_times_liger(C, V):
     ours = fused_ce_extra_bytes(16384, C, V, 2) / MIB
     assert ours <= 1.5 * LIGER_MIB[(C, V)], (ours, LIGER_MIB[(C, V)])
-
-
-def test_liger_figures_are_the_recorded_ones():
-    path = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "anchors", "h200-2026-11-26.json")
-    if not os.path.isfile(path):
-        pytest.skip("no ../shared/anchors here")
-    text = json.dumps(json.load(open(path)))
-    for mib in LIGER_MIB.values():
-        assert str(mib) in text
 
 
 def peak_extra_cpu(fn):
