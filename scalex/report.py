@@ -115,7 +115,8 @@ def answer_line(v, sets):
         top = max(prim, key=lambda t: t["delta"])
         who, size = top["name"].split(" - ", 1)[1].rsplit(" at ", 1)
         word = "better" if top["delta"] < 0 else "worse"
-        s = f"on {split} ScaleX is {abs(top['delta']):.3f} bpb {word} than its strongest baseline, {who} (raw p={top['p']:.2g})"
+        p = f"raw p={top['p']:.2g}" if top["p"] is not None else f"{top['n']} seed(s): no p"
+        s = f"on {split} ScaleX is {abs(top['delta']):.3f} bpb {word} than its strongest baseline, {who} ({p})"
         d = o["primary"]
         if d is not top and d.get("delta") is not None:
             s += f", and {d['delta']:+.3f} against {d['name'].split(' - ', 1)[1].rsplit(' at ', 1)[0]}"

@@ -96,6 +96,19 @@ def test_figures_and_csv_and_bytes_are_stable(built):
     assert [open(f, "rb").read() for f in [md] + files] == first
 
 
+@pytest.mark.parametrize("seeds", [1, 2])
+def test_a_report_of_too_few_seeds_says_so(tmp_path, seeds):
+    """One or two seeds (make quickstart, make smoke): no p anywhere, every verdict not testable."""
+    for r in runs(truth(0.05), seeds, 0.01, random.Random(0)):
+        write_run(str(tmp_path), r)
+    text = report.report(str(tmp_path))[0]
+    head = text.splitlines()[:40]
+    assert head[3].startswith("**Answer.**")
+    assert ("no p" if seeds == 1 else "raw p=") in head[3]
+    verdicts = [l for l in head if l.startswith("- (")]
+    assert len(verdicts) == 6 and all("not testable" in l or "not run" in l for l in verdicts)
+
+
 def test_equal_settings_with_different_plans_are_refused(tmp_path):
     rows = runs(truth(), 3, 0.01, random.Random(0))[:2]
     rows[1] = dict(rows[0], seed=2)
