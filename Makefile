@@ -99,17 +99,18 @@ mini: $(VENV)
 mini-translate: $(VENV)
 	$(PY) sweep.py mini translate $(LOCAL) --seeds=1337 $(MINI_JOBS) $(if $(DRY),--dry_run)
 
-# pack/ from DATA, for a GPU box without network (docs/scales.md): prefixes of the local corpora,
-# parallel pairs and the CC-CEDICT file; pack/ is ignored by git: copy it beside a clone there.
+# pack/ from DATA: what a GPU box without network needs (docs/scales.md).
+# It holds prefixes of the local corpora, parallel pairs and the CC-CEDICT file; pack/ is
+# ignored by git: copy it beside a clone there.
 mini-pack: $(VENV)
 	$(if $(DATA),,$(error mini-pack: give the folder of the local corpora, e.g. make mini-pack DATA=dir))
 	$(PY) sweep.py pack pack --from=$(DATA)
 	du -sh pack && du -ch pack $$(git ls-files) | tail -1
 
-# One call of the mini run on such a box (at most 8 minutes by the estimate; plain python3
-# lines in docs/scales.md for a box without make): the next share of the core, or once the
-# core is done the next share of order and ablate-lr; then the report and an archive of the
-# runs (no checkpoints) in $(OUT). Run it again until it says every run is done.
+# One call of the mini run from pack/ (at most 8 minutes by the estimate), report, archive.
+# The call trains the next share of the core, or once the core is done the next share of
+# order and ablate-lr (plain python3 lines in docs/scales.md for a box without make); the
+# report and an archive of the runs (no checkpoints) go to $(OUT). Run it until all are done.
 OUT ?= out
 mini-device:
 	mkdir -p $(OUT)

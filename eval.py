@@ -1,7 +1,7 @@
 """
 Use trained runs: score them, sample from them, export them.
 
-    python eval.py runs/quickstart/scalex-en200000-s1337   RUN's per-language val loss and bits/byte
+    python eval.py runs/quickstart/scalex/scalex-en200000-s1337   RUN's per-language val loss and bits/byte
     python eval.py bpb RUN --text=FILE --lang=zh [--name= --max_tokens=]   bits/byte on any text
     python eval.py tasks RUN --tasks=xcopa_zh,my.jsonl      multiple-choice accuracy (tasks.py)
     python eval.py downstream runs/SCALE --tasks=... [--text=zh:FILE,...]   every finished run

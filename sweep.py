@@ -230,9 +230,10 @@ def calls_of(scale, runs, sw, jobs):
     return calls + ([(cur, t)] if cur else [])
 
 
-def print_calls(calls, sw):
+def print_calls(calls, sw, total=None):
+    """Each call's runs and estimate; total: how many calls there are (calls may be the first)."""
     for i, (runs, t) in enumerate(calls):
-        print(f"call {i + 1} of {len(calls)}: {len(runs)} runs, estimated {t / 60:.1f} min (at most {sw['call_minutes']:g}): "
+        print(f"call {i + 1} of {total or len(calls)}: {len(runs)} runs, estimated {t / 60:.1f} min (at most {sw['call_minutes']:g}): "
               + ", ".join(sorted({f"{r[0]} s{r[3]}" for r in runs}, key=lambda x: (x.split()[1], x))))
     if not calls:
         print("calls: none left, every run is done")
@@ -333,7 +334,7 @@ def train_runs(scale, runs, sw, jobs, py, deadline=None):
             progress.end(k, name, time.time() - t0, p.returncode == 0)
             if p.returncode != 0:
                 failed.append(name)
-                tail = open(log).read().strip().splitlines()[-3:]
+                tail = open(log, errors="replace").read().strip().splitlines()[-3:]
                 print(f"  exit {p.returncode}, log {log}: " + " | ".join(tail), flush=True)
     return failed
 
@@ -420,7 +421,7 @@ def main(argv):
             if not calls:
                 print(f"all {len(all_runs)} runs done under runs/{scale}")
                 return 0
-            print_calls(calls[:1], sw)
+            print_calls(calls[:1], sw, total=len(calls))
             runs = calls[0][0]
             print(f"this call: {len(runs)} of the runs still to train; {len(calls) - 1} more call(s) after it", flush=True)
         py = opts.get("py", sys.executable)
@@ -437,8 +438,10 @@ def main(argv):
         return 1
     if calls is not None:
         left = sum(status(train.resolve_config(*run_args(scale, *r))) != "done" for r in all_runs)
-        print(f"call done in {(time.time() - t0) / 60:.1f} min; " + (f"{left} runs still to train: run the same line again"
-                                                                      if left else f"all {len(all_runs)} runs done under runs/{scale}"))
+        print(f"call done in {(time.time() - t0) / 60:.1f} min" + (f"; {left} runs still to train: run the same line again"
+                                                                    if left else ""))
+        if not left:
+            print(f"all {len(all_runs)} runs done under runs/{scale}")
         return 0
     print(f"{len(runs)} runs done under runs/{scale}")
     return 0

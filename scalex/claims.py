@@ -182,11 +182,8 @@ def at(c, size):
 
 def matched(a, b):
     """Same tokens (and FLOPs where both know them) within MATCH."""
-    for col in ("tokens", "flops"):
-        x, y = table.mean(a, col), table.mean(b, col)
-        if x and y and abs(x - y) > MATCH * max(x, y):
-            return False
-    return True
+    pairs = [(table.mean(a, col), table.mean(b, col)) for col in ("tokens", "flops")]
+    return all(not (x and y) or abs(x - y) <= MATCH * max(x, y) for x, y in pairs)
 
 
 def best_lrl_only(pts, dev, p):
@@ -351,8 +348,8 @@ def claim_multilingual(pts, dev, split):
         j = next((q for q in pts if q["method"] == "joint" and dev[id(q)] == dev[id(v)]
                   and hrl_size(q) == hrl_size(v)), None)
         if j:
-            pairs += [(hrl_size(v), pair(f"scalex - joint on {l} at {fmt_tokens(hrl_size(v))}", v, j, split, l))
-                      for l in v["lrls"].split(",")]
+            name = f"scalex - joint on {{}} at {fmt_tokens(hrl_size(v))}"
+            pairs += [(hrl_size(v), pair(name.format(l), v, j, split, l)) for l in v["lrls"].split(",")]
     prim, sec = _largest_pairs(pairs)
     return {"primary": prim, "secondary": sec, "why": (NOTRUN, "needs the multilingual runs")}
 

@@ -85,7 +85,8 @@ def main(lines, best, sets, path):
         ax.grid(alpha=0.3)
     h, lab = axes[0][0].get_legend_handles_labels()
     fig.legend(h, lab, loc="outside right upper", fontsize=8)
-    fig.suptitle("mean ± seed std; the y-range is the bilingual methods' (LRL-only may leave it)", fontsize=9)
+    fig.suptitle("mean ± seed std; the y-range is the bilingual methods' (LRL-only may leave it)",
+                 fontsize=9)
     return _save(fig, path)
 
 
@@ -129,7 +130,8 @@ def curves(lines, sets, path):
         ax.grid(alpha=0.3)
     h, lab = axes[0][0].get_legend_handles_labels()
     fig.legend(h, lab, loc="outside right upper", fontsize=8)
-    fig.suptitle(f"the y-range is the bilingual methods'; learning curves at {fmt_tokens(size)} HRL tokens, mean over seeds", fontsize=9)
+    fig.suptitle(f"learning curves at {fmt_tokens(size)} HRL tokens, mean over seeds; the y-range is "
+                 f"the bilingual methods'", fontsize=9)
     return _save(fig, path)
 
 
@@ -142,7 +144,8 @@ def experiment(exp, pts, dev, sets, path):
     x = (lambda p: table.mean(p, f"epochs.{l}")) if by_epochs else hrl_size
     groups = {}
     for p in pts:  # a line: the method and its deviations, less the one on the x-axis
-        key = (p["method"],) + tuple((k, v) for k, v in dev[id(p)].items() if not (by_epochs and k == "lrl_epochs"))
+        key = (p["method"],) + tuple((k, v) for k, v in dev[id(p)].items()
+                                     if not (by_epochs and k == "lrl_epochs"))
         groups.setdefault(key, []).append(p)
     sets = [s for s in sets if any(table.mean(p, f"{s}.{l}") is not None for p in pts)]  # no empty panel
     if not sets:
@@ -219,19 +222,22 @@ def plot_run(rd):
     tps, plt = plan["tokens_per_step"], _plt()
     fig, (ax, axl) = plt.subplots(2, 1, figsize=(8, 6), dpi=110, sharex=True, layout="constrained",
                                   height_ratios=[3, 1])
-    for lang in sorted({k for r in train for k in r["train_loss"]} | {k for r in evals for k in r["val_loss"]}):
+    langs = {k for r in train for k in r["train_loss"]} | {k for r in evals for k in r["val_loss"]}
+    for lang in sorted(langs):
         pts = [(r["step"] * tps, r["train_loss"][lang]) for r in train if lang in r["train_loss"]]
         line = ax.plot(*zip(*pts), lw=1, label=f"{lang} train")[0] if pts else None
         ev = [(r["step"] * tps, r["val_loss"][lang]) for r in evals if lang in r["val_loss"]]
         if ev:
-            ax.plot(*zip(*ev), "o--", ms=4, label=f"{lang} val", **({"color": line.get_color()} if line else {}))
+            colour = {"color": line.get_color()} if line else {}
+            ax.plot(*zip(*ev), "o--", ms=4, label=f"{lang} val", **colour)
     axl.plot([r["step"] * tps for r in train], [r["lr"] for r in train], color="k", lw=1)
     for a in (ax, axl):
         a.grid(alpha=0.3)
         for st in plan["stages"][1:]:
             a.axvline(st["start_step"] * tps, color="grey", ls=":", lw=1)
     for st in plan["stages"]:
-        ax.annotate(st["name"], (st["start_step"] * tps, 1), xycoords=("data", "axes fraction"), va="top", fontsize=8)
+        ax.annotate(st["name"], (st["start_step"] * tps, 1), xycoords=("data", "axes fraction"),
+                    va="top", fontsize=8)
     ax.set(ylabel="loss (nats/token)")
     axl.set(ylabel="learning rate", xlabel="tokens seen (all languages)")
     fig.legend(loc="outside right upper", fontsize=8)

@@ -45,20 +45,21 @@ def pm(p, col, bold=False):
 def setting(rows, pts, sets):
     sx = [p for p in pts if p["method"] == "scalex"] or pts
     p0 = sx[0]
-    seeds = sorted({r["seed"] for r in rows}, key=str)
-    commits = sorted({(r.get("commit") or "unknown")[:10] + (" (uncommitted changes)" if r.get("dirty")
-                                                             else "") for r in rows})
+    seeds, dirty = len({r["seed"] for r in rows}), " (uncommitted changes)"
+    commits = sorted({(r.get("commit") or "unknown")[:10] + dirty * bool(r.get("dirty")) for r in rows})
     wall = sum(r.get("wall_s") or 0 for r in rows)
     sizes = sorted({hrl_size(p) for p in sx})
     fallback = "" if "test" in sets else " These runs have no test set: val stands in for it, " \
         "though it also picked the best LRL-only."
     mixed = [p for p in pts if len({r.get("code_sha") for r in p["runs"].values()}) > 1]
     if mixed:
-        fallback += (f" **{len(mixed)} of {len(pts)} points mix seeds trained or scored by different code** "
-                     f"({', '.join(table.METHOD_FILES)} differ; runs.csv's code_sha): train them again at one commit.")
-    return (f"**Setting.** model {p0.get('model')} ({(p0['runs'][p0['seeds'][0]].get('params') or 0) / 1e6:.2g}M "
-            f"non-embedding params), {lrl(p0)} {p0.get('budget.' + lrl(p0)):,} unique tokens, "
-            f"{p0['hrl']} {', '.join(fmt_tokens(s) for s in sizes)}; {len(seeds)} seeds, {len(rows)} runs, "
+        fallback += (f" **{len(mixed)} of {len(pts)} points mix seeds trained or scored by different "
+                     f"code** ({', '.join(table.METHOD_FILES)} differ; runs.csv's code_sha): train them "
+                     f"again at one commit.")
+    params = (table.mean(p0, "params") or 0) / 1e6
+    return (f"**Setting.** model {p0.get('model')} ({params:.2g}M non-embedding params), "
+            f"{lrl(p0)} {p0.get('budget.' + lrl(p0)):,} unique tokens, "
+            f"{p0['hrl']} {', '.join(fmt_tokens(s) for s in sizes)}; {seeds} seeds, {len(rows)} runs, "
             f"{wall / 60:.0f} min of training (sum over runs); code {', '.join(commits)}. Verdicts read "
             f"{' and '.join(sets)}; choices (best LRL-only) read val.{fallback}")
 
@@ -116,7 +117,8 @@ def answer_line(v, sets):
         who, size = top["name"].split(" - ", 1)[1].rsplit(" at ", 1)
         word = "better" if top["delta"] < 0 else "worse"
         p = f"raw p={top['p']:.2g}" if top["p"] is not None else f"{top['n']} seed(s): no p"
-        s = f"on {split} ScaleX is {abs(top['delta']):.3f} bpb {word} than its strongest baseline, {who} ({p})"
+        s = f"on {split} ScaleX is {abs(top['delta']):.3f} bpb {word} than its strongest baseline, {who}"
+        s += f" ({p})"
         d = o["primary"]
         if d is not top and d.get("delta") is not None:
             s += f", and {d['delta']:+.3f} against {d['name'].split(' - ', 1)[1].rsplit(' at ', 1)[0]}"
@@ -147,7 +149,8 @@ def claim_section(k, c, sets):
     for split in sets:
         for t in c["by_set"][split]["tests"]:
             m = claims.mde(t, t["level"])
-            body.append([t["name"], split, t["role"], t["n"], "" if t["delta"] is None else f"{t['delta']:+.4f}",
+            body.append([t["name"], split, t["role"], t["n"],
+                         "" if t["delta"] is None else f"{t['delta']:+.4f}",
                          f"[{t['ci'][0]:+.3f}, {t['ci'][1]:+.3f}]" if t["ci"] else "",
                          "" if t["p"] is None else f"{t['p']:.2g}",
                          "" if t.get("p_adj") is None or t["role"] != "primary" else f"{t['p_adj']:.2g}",
@@ -165,7 +168,8 @@ def experiment_table(exp_pts, dev, sets):
                    key=lambda l: (l == exp_pts[0]["hrl"], l))  # the LRLs first
     cols = [f"{s}.{l}" for s in dict.fromkeys(["val"] + sets) for l in langs
             if any(table.mean(p, f"{s}.{l}") is not None for p in exp_pts)]
-    extra = sorted({k for p in exp_pts for r in p["runs"].values() for k in r if k.startswith(("extra.", "acc."))})
+    extra = sorted({k for p in exp_pts for r in p["runs"].values() for k in r
+                    if k.startswith(("extra.", "acc."))})
     head = ["run (method, settings that differ)", "HRL tokens", "LRL epochs", "tokens trained", "steps",
             "seeds"] + [f"{c} bpb" for c in cols] + extra
     body = []
@@ -218,8 +222,8 @@ def report(root, out_md=None):
     lines, best, _ = main_points(pts, dev, sets[0])
     files += [f for f in (plots.main(lines, best, sets, os.path.join(out_dir, "report.png")),
                           plots.curves(lines, sets, os.path.join(out_dir, "report-curves.png"))) if f]
-    for exp in sorted({e for p in pts for e in p["experiments"]}, key=lambda e: (e not in ORDER, ORDER.index(e)
-                                                                                if e in ORDER else 0, e)):
+    in_order = lambda e: (ORDER.index(e) if e in ORDER else len(ORDER), e)
+    for exp in sorted({e for p in pts for e in p["experiments"]}, key=in_order):
         ep = [p for p in pts if exp in p["experiments"]]
         png = plots.experiment(exp, ep, dev, sets, os.path.join(out_dir, f"report-{exp}.png"))
         files += [png] if png else []

@@ -26,7 +26,8 @@ NOT_SETTINGS = ("run_name", "out_dir", "data_dir", "stages", "device", "compile"
                 "experiment", "scale", "log_interval", "eval_interval", "ckpt_interval", "log_samples",
                 "wandb_log", "wandb_project", "tensorboard")
 # Columns that are neither settings nor results: where a row came from.
-META = ("seed", "experiment", "dir", "plan_sha", "commit", "dirty", "code_sha", "runs", "seeds", "experiments")
+META = ("seed", "experiment", "dir", "plan_sha", "commit", "dirty", "code_sha",
+        "runs", "seeds", "experiments")
 # The files whose code trains and scores a run: runs of one point should share them.
 METHOD_FILES = ("train.py", "model.py", "data.py", "kernels.py", "eval.py")
 SPLITS = ("val", "test", "ood")  # a summary's "<split>_bpb" fields

@@ -332,3 +332,9 @@ def test_make_dry_lists_runs_and_trains_nothing(target, tmp_path):
     assert "total:" in p.stdout and "tokens still to train" in p.stdout
     assert "data.py prepare" not in p.stdout and "train.py" not in p.stdout and "report" not in p.stdout
     assert set(glob.glob(os.path.join(ROOT, "runs", "*", "logs", "*.log"))) == before
+
+
+def test_one_call_says_how_many_calls_there_are(capsys):
+    """A call prints its own share with the number of calls in all (call 1 of 3)."""
+    sweep.print_calls([([("mix", "joint", 1, 1337, {})], 60.0)], {"call_minutes": 8}, total=3)
+    assert capsys.readouterr().out.startswith("call 1 of 3: 1 runs, estimated 1.0 min")

@@ -1,5 +1,5 @@
 # The experiments at the quickstart scale (sweep.py): every one of them, at 3 seeds, on 2 CPU
-# cores (time: README). Four English sizes, so the scaling-law fit has the 4 it needs.
+# cores (time: README). Four English sizes: scaling is judged over the range and its last doubling.
 sizes = [100_000, 200_000, 400_000, 800_000]
 one = [400_000]
 ablate = [200_000, 400_000]
