@@ -386,10 +386,10 @@ def scale_phrase(prim, family):
     return v, t
 
 
-def verdicts(pts):
+def verdicts(pts, dev=None):
     """{claim id: {"claim", "by_set": {set: {"verdict", "primary", "tests"}}, "verdict",
     "sentence"}} over every judged set, primaries Holm-corrected across the claims per set."""
-    dev, sets = deviations(pts), judged_sets(pts)
+    dev, sets = dev or deviations(pts), judged_sets(pts)
     out = {k: {"claim": text, "by_set": {}} for k, (text, _) in CLAIMS.items()}
     for split in sets:
         got = {k: f(pts, dev, split) for k, (_, f) in CLAIMS.items()}

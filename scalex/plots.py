@@ -23,7 +23,7 @@ COLORS = {"scalex": "#d62728", "joint": "#1f77b4", "lrl_only": "#000000", "lrl_o
           "seq_lrl_hrl": "#8c564b", "mix_scalex_schedule": "#9467bd", "prop10": "#17becf",
           "prop25": "#bcbd22", "prop50": "#e377c2"}
 STYLES = ["-", "--", ":", "-."]
-_FIX = "the run is damaged: train it again or move its folder out of the report's root"
+_FIX = table.FIX
 
 
 def _plt():

@@ -32,7 +32,7 @@ META = ("seed", "experiment", "dir", "plan_sha", "commit", "dirty", "code_sha",
 METHOD_FILES = ("train.py", "model.py", "data.py", "kernels.py", "eval.py")
 SPLITS = ("val", "test", "ood")  # a summary's "<split>_bpb" fields
 RESULT_FIELDS = ("steps", "tokens", "flops", "params", "wall_s", "chrf", "translator")
-_FIX = "the run is damaged: train it again or move its folder out of the report's root"
+FIX = "the run is damaged: train it again or move its folder out of the report's root"
 
 
 def is_result(key):
@@ -55,7 +55,7 @@ def _flat(d, prefix=""):
 
 def _number(path, field, v):
     if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise ConfigError(f"{path}: '{field}' is {v!r}, not a number; {_FIX}")
+        raise ConfigError(f"{path}: '{field}' is {v!r}, not a number; {FIX}")
     return float(v)
 
 
@@ -63,13 +63,13 @@ def load_run(rd, root):
     """One finished run as a flat row (module docstring). A summary that disagrees with the run's
     own final metrics record was edited or comes from another run: refused, not reported."""
     spath, cpath = os.path.join(rd, "summary.json"), os.path.join(rd, "config.json")
-    s = check_summary(rd, read_json(spath, _FIX))  # val_bpb as the run's own final metrics record
+    s = check_summary(rd, read_json(spath, FIX))  # val_bpb as the run's own final metrics record
     if not os.path.isfile(cpath):
-        raise ConfigError(f"{cpath}: missing; {_FIX}")
-    c = read_json(cpath, _FIX)
+        raise ConfigError(f"{cpath}: missing; {FIX}")
+    c = read_json(cpath, FIX)
     cfg = c.get("config") if isinstance(c, dict) else None
     if not isinstance(s, dict) or not isinstance(cfg, dict) or not isinstance(s.get("val_bpb"), dict):
-        raise ConfigError(f"{spath}: not the summary of a finished training run; {_FIX}")
+        raise ConfigError(f"{spath}: not the summary of a finished training run; {FIX}")
     rel = os.path.relpath(rd, root).split(os.sep)
     tok = c.get("tokenizer") or {}
     code = c.get("code") or {}
@@ -105,7 +105,7 @@ def load_run(rd, root):
 
 def _read_opt(rd, name):
     p = os.path.join(rd, name)
-    return read_json(p, _FIX) if os.path.isfile(p) else {}
+    return read_json(p, FIX) if os.path.isfile(p) else {}
 
 
 def load(root):
