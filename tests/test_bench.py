@@ -51,6 +51,7 @@ def test_loop_and_checkpoint_benchmarks_on_cpu(tmp_path):
     assert ck["save_blocking_s"] > 0 and ck["save_sync_s"] > 0 and "background" in r.stdout
 
 
+@pytest.mark.skipif(importlib.util.find_spec("triton") is None, reason="needs triton (requirements-gpu.txt)")
 def test_first_call_tiny_in_the_interpreter(tmp_path):
     """The first GPU call's script end to end on CPU (`bench.py first --tiny`, interpreter): a
     JSON line per row as it goes (start with the estimates, correctness, both timings, the
