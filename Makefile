@@ -151,7 +151,7 @@ dry-run: $(VENV)
 # The main comparison (lrl-only, mix, scalex sweeps at two
 # English budgets, the stage-2 ablation) and its report. CI runs it on its local corpora.
 smoke: $(VENV)
-	$(PY) sweep.py smoke lrl-only mix scalex $(LOCAL) $(if $(DRY),--dry_run)
+	$(PY) sweep.py smoke all $(LOCAL) $(if $(DRY),--dry_run)
 	$(if $(DRY),,$(PY) eval.py report runs/smoke)
 
 # Every GPU benchmark and a summary table (BENCHMARKS.md).

@@ -17,13 +17,14 @@ those recipes (make quickstart: a subset of the quickstart suite, in the same ru
 Progress: `[k/N] run ... (sweep ETA)` as each run starts and ends (class Progress).
 """
 import glob
+import json
 import os
 import subprocess
 import sys
 import textwrap
 import time
 
-from scalex import configurator
+from scalex import configurator, table, tuning
 import train
 from scalex.configurator import ConfigError, fail, parse_args
 from scalex.checks import check_data
@@ -45,6 +46,17 @@ SETTINGS = Table(
     ("epochs", [1, 2, 4, 8, 16, 32], EPOCHS, "lrl_epochs of the best-LRL-only sweep (lrl_only_epochs)"),
     ("lrl_epochs", [1, 2, 4, 8], EPOCHS, "lrl_epochs the lrl-epochs experiment tries in the bilingual recipes ..."),
     ("lrl_epochs_at", [800_000], SIZES, "... at these HRL sizes"),
+    ("experiments", [], List(T("an experiment of sweep.py", lambda v: v in EXPERIMENTS), "a list of experiments"), "what `all` runs at this scale (empty: every one)"),
+    ("tune_at", [], T("a list of at most one token count, e.g. [100000]", lambda v: isinstance(v, list) and len(v) <= 1
+                      and all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in v)),
+     "tune: the one HRL size joint and scalex get their grids at ..."),
+    ("tune_epochs", [1, 2, 4, 8, 16], EPOCHS, "... lrl_epochs for both (the grid epochs gives LRL-only) ..."),
+    ("tune_fractions", [0.1, 0.5], List(Num(0, 1, above=True), "fractions in (0, 1)"), "... and scalex's stage2_hrl_fraction"),
+    ("hrl_unique", 0, Int(0), "control: the unique HRL tokens, repeated to each budget of ..."),
+    ("control", [], List(Int(1), "a list of token counts"), "... these sizes (joint and scalex; compared with unique HRL text)"),
+    ("reference", [], List(Int(1), "a list of token counts"), "reference: LRL-only at these unique LRL budgets ..."),
+    ("reference_tokens", [0, 10 ** 12], List(Int(0), "[min, max]", n=2), "... at each epoch count of epochs whose tokens lie in this range"),
+    ("dtype_at", [], List(Int(1), "a list of token counts"), "dtype: lrl_only, joint, scalex in float32 at these sizes (the agreement check)"),
     ("nproc", 1, Int(1), "processes per run (torchrun --nproc_per_node) at this scale"),
     ("tokens_per_s", 0.0, Num(0), "training throughput the time estimate assumes (0: no estimate)"),
     ("tokens_per_s_note", "", Str(empty=True), "where that figure comes from"),
@@ -74,19 +86,26 @@ def _seeds(v):
     return [int(p) for p in parts] if parts and all(str(p).isdigit() for p in parts) else None
 
 
-# experiment: [(recipe, which size list[, the sweep key whose values the runs take as
-# lrl_epochs])]. lrl_only's "all" is every size a bilingual experiment uses, so each bilingual
-# run has its compute-matched LRL-only run; lrl_only_epochs at each of `epochs` (at the first
-# size) is the best-LRL-only sweep; lrl-epochs measures the bilingual recipes' LRL epochs.
+# experiment: [(recipe, which size list[, which grid])]. lrl_only's "all" is every size a
+# bilingual experiment uses, so each bilingual run has its compute-matched LRL-only run;
+# lrl_only_epochs at each of `epochs` (at the first size) is the best-LRL-only sweep. A grid
+# (GRIDS) gives each run extra settings: tune gives joint and scalex the same kind of grid at
+# one size, tuned runs them at every size at what tune picked on val, control repeats a fixed
+# unique HRL text, reference is the LRL-only curve the effective-data multiplier reads.
 EXPERIMENTS = {
     "lrl-only": [("lrl_only", "all"), ("lrl_only_epochs", "first", "epochs")],
     "mix": [("joint", "sizes")],
+    "scalex": [("scalex", "sizes")],
+    "tune": [("joint", "tune_at", "tune_epochs"), ("scalex", "tune_at", "tune_scalex")],
+    "tuned": [("joint", "sizes", "tuned"), ("scalex", "sizes", "tuned")],
+    "control": [("joint", "control", "control"), ("scalex", "control", "control")],
+    "reference": [("lrl_only_epochs", "first", "reference")],
+    "dtype": [("lrl_only", "dtype_at", "fp32"), ("joint", "dtype_at", "fp32"), ("scalex", "dtype_at", "fp32")],
     "translate": [("translate", "transform")],
     "codeswitch": [("codeswitch", "transform")],
     "order": [("seq_hrl_lrl", "one"), ("seq_lrl_hrl", "one"), ("mix_scalex_schedule", "one")],
     "proportion": [("prop10", "proportion"), ("prop25", "proportion"), ("prop50", "proportion")],
-    "scalex": [("scalex", "sizes"), ("scalex_fixed", "sizes"), ("scalex_frac", "sizes"),
-               ("scalex_s2short", "one"), ("scalex_s2long", "one")],
+    "stage2": [("scalex_fixed", "ablate"), ("scalex_frac", "ablate"), ("scalex_s2short", "one"), ("scalex_s2long", "one")],
     "ablate-lr": [("scalex_cosine", "ablate"), ("scalex_wsd", "ablate")],
     "ablate-tokens": [("joint", "ablate"), ("scalex", "ablate")],
     "multilingual": [("joint", "multilingual"), ("scalex", "multilingual")],
@@ -99,13 +118,15 @@ REFERENCES = {
     "proportion": [("mix", "joint", "proportion")],
     "ablate-lr": [("scalex", "scalex", "ablate")],
     "ablate-tokens": [("mix", "joint", "ablate"), ("scalex", "scalex", "ablate")],
+    "control": [("mix", "joint", "control"), ("scalex", "scalex", "control")],
+    "dtype": [("lrl-only", "lrl_only", "dtype_at"), ("mix", "joint", "dtype_at"), ("scalex", "scalex", "dtype_at")],
 }
 # The run config (config/<scale>/<name>.py) and data config of the experiments that train on
 # other data than the scale's own (common.py, data.py).
 VARIANT = {"translate": "translate", "codeswitch": "codeswitch", "ablate-tokens": "disjoint", "multilingual": "multilingual"}
 DATA = {"translate": "translate_data", "codeswitch": "codeswitch_data", "ablate-tokens": "disjoint_data",
         "multilingual": "multilingual_data"}
-BILINGUAL = ("sizes", "one", "ablate", "transform", "proportion")
+BILINGUAL = ("sizes", "one", "ablate", "transform", "proportion", "control", "dtype_at")
 
 
 def load_sweep(scale, overrides=None):
@@ -114,7 +135,11 @@ def load_sweep(scale, overrides=None):
     if not os.path.isfile(path):
         scales = sorted(os.path.basename(os.path.dirname(p)) for p in glob.glob("config/*/sweep.py"))
         raise ConfigError(f"SCALE: no config/{scale}/sweep.py; scales: {', '.join(scales)}")
-    return SETTINGS.check(configurator.load_config(path, overrides or {}, DEFAULTS))
+    sw = SETTINGS.check(configurator.load_config(path, overrides or {}, DEFAULTS))
+    if sw["control"] and not 0 < sw["hrl_unique"] < min(sw["control"]):
+        raise ConfigError(f"hrl_unique: {sw['hrl_unique']:,} must lie between 0 and the smallest control size "
+                          f"{min(sw['control']):,} (the unique HRL text the control repeats)")
+    return sw
 
 
 def size_list(sw, which):
@@ -123,36 +148,95 @@ def size_list(sw, which):
     return sw["sizes"][:1] if which == "first" else sw[which]
 
 
+def grid(scale, sw, name, method, seeds):
+    """The extra settings of a grid's runs (a list of dicts), or None while tuned waits for the
+    tune runs it picks from. Settings equal to the scale's own (common.py) are left out: that
+    run is the plain one, trained once whichever experiment lists it."""
+    lrl = base_config(scale)["lrl"]
+    lo, hi = sw["reference_tokens"]
+    grids = {
+        "epochs": [{"lrl_epochs": e} for e in sw["epochs"]],
+        "lrl_epochs": [{"lrl_epochs": e} for e in sw["lrl_epochs"]],
+        "tune_epochs": [{"lrl_epochs": e} for e in sw["tune_epochs"]],
+        "tune_scalex": [{"lrl_epochs": e} for e in sw["tune_epochs"]]
+                       + [{"stage2_hrl_fraction": f} for f in sw["tune_fractions"]],
+        "control": [{"hrl_unique": sw["hrl_unique"]}],
+        "reference": [{f"budget.{lrl}": u, "lrl_epochs": e} for u in sw["reference"] for e in sw["epochs"]
+                      if lo <= u * e <= hi],
+        "fp32": [{"dtype": "float32"}],
+    }
+    extras = grids[name] if name in grids else tuned_extras(scale, sw, method, seeds)
+    if extras is None:
+        return None
+    return [{k: v for k, v in x.items() if v != plain(scale, k)} for x in extras]
+
+
+# Where a run lives: a plain run (the scale's own settings) of these recipes under its owner,
+# whichever experiment lists it; tuned's runs beside the tune runs they were picked from and
+# the reference curve beside the best-LRL-only sweep (the same runs where they meet).
+OWNER = {"joint": "mix", "scalex": "scalex", "lrl_only": "lrl-only", "lrl_only_epochs": "lrl-only"}
+HOME = {"tuned": "tune", "reference": "lrl-only"}
+
+
 def runs_of(scale, experiments, seeds, sw):
     """[(experiment, recipe, hrl size, seed, extra settings)] in order: each experiment's own
-    runs, then the reference runs it needs; every run once. A recipe that is the scale's own
-    scalex under another name (scalex_fixed or scalex_frac, whichever the scale's settings
-    make scalex) is left out: the same plan twice would count one run as two."""
-    out, twin = [], _scalex_twin(scale)
+    runs, then the reference runs it needs; every run once, in the folder OWNER / HOME give it.
+    A recipe that is the scale's own scalex under another name (scalex_fixed or scalex_frac,
+    whichever the scale's settings make scalex) is left out: the same plan twice would count
+    one run as two. Runs tuned waits for are left out until the tune runs are done."""
+    out, seen, twin = [], set(), _scalex_twin(scale)
     for exp in experiments:
         todo = [(exp, *e) for e in EXPERIMENTS[exp]] + REFERENCES.get(exp, [])
         for seed in seeds:
             for e, c, w, *key in todo:
-                extras = [{"lrl_epochs": k} for k in sw[key[0]]] if key else [{}]
+                extras = grid(scale, sw, key[0], c, seeds) if key else [{}]
                 for n in size_list(sw, w):
-                    for extra in extras:
-                        if (e, c, n, seed, extra) not in out and c != twin:
-                            out.append((e, c, n, seed, extra))
+                    for extra in extras or []:
+                        home = OWNER[c] if not extra and c in OWNER and e not in VARIANT else HOME.get(e, e)
+                        k = (home, c, n, seed, json.dumps(extra, sort_keys=True))
+                        if k not in seen and c != twin:
+                            seen.add(k)
+                            out.append((home, c, n, seed, extra))
     return out
+
+
+def tuned_extras(scale, sw, method, seeds):
+    """[the settings tune picked for method on val] once its tune runs are all done, else None."""
+    tune = [r for r in runs_of(scale, ["tune"], seeds, sw) if r[1] == method]
+    cfgs = [train.resolve_config(*run_args(scale, *r)) for r in tune]
+    if not cfgs or any(status(c) != "done" for c in cfgs):
+        return None
+    root = os.path.join("runs", scale)
+    rows = [table.load_run(os.path.join(c["out_dir"], c["run_name"]), root) for c in cfgs]
+    return [tuning.pick_rows(rows)[0]]
+
+
+def base_config(scale):
+    """The scale's own run settings (config/<scale>/common.py)."""
+    path = os.path.join("config", scale, "common.py")
+    return configurator.load_config(path, {}, train.DEFAULTS) if os.path.isfile(path) else dict(train.DEFAULTS)
+
+
+def plain(scale, key):
+    """The scale's value of a run setting ("budget.zh" reads into the dict)."""
+    c = base_config(scale)
+    return c[key.split(".")[0]].get(key.split(".")[1]) if "." in key else c.get(key)
 
 
 def _scalex_twin(scale):
     """The named recipe that plans as the scale's scalex: scalex_frac if its common.py sets a
     stage-2 fraction, else scalex_fixed."""
-    path = os.path.join("config", scale, "common.py")
-    frac = configurator.load_config(path, {}, train.DEFAULTS)["stage2_hrl_fraction"] if os.path.isfile(path) else 0
-    return "scalex_frac" if frac > 0 else "scalex_fixed"
+    return "scalex_frac" if base_config(scale)["stage2_hrl_fraction"] > 0 else "scalex_fixed"
+
+
+TAGS = {"lrl_epochs": "e", "stage2_hrl_fraction": "f", "hrl_unique": "u", "dtype": "", "budget.zh": "zh"}
 
 
 def run_args(scale, exp, method, n, seed, extra=None, hrl="en"):
-    """(config path, overrides) of one run: runs/<scale>/<exp>/<method>[-e<epochs>]-en<N>-s<seed>."""
+    """(config path, overrides) of one run: runs/<scale>/<exp>/<method>[-e<epochs>...]-en<N>-s<seed>
+    (each extra setting tagged by TAGS: -e8 lrl_epochs, -f0.1 fraction, -u100000 unique HRL)."""
     extra = extra or {}
-    tag = "".join(f"-e{v:g}" for k, v in extra.items() if k == "lrl_epochs")
+    tag = "".join(f"-{TAGS.get(k, k)}{v:g}" if not isinstance(v, str) else f"-{v}" for k, v in extra.items())
     return (os.path.join("config", scale, VARIANT.get(exp, "common") + ".py"),
             {"method": method, f"budget.{hrl}": n, "seed": seed, "experiment": exp, **extra,
              "run_name": f"{scale}/{exp}/{method}{tag}-en{n}-s{seed}"})
@@ -394,7 +478,7 @@ def main(argv):
                               + __doc__.strip().splitlines()[3].strip())
         scale, experiments = pos[0], pos[1:]
         sw = load_sweep(scale, over)
-        experiments = list(EXPERIMENTS) if experiments == ["all"] else experiments
+        experiments = (sw["experiments"] or list(EXPERIMENTS)) if experiments == ["all"] else experiments
         for e in experiments:
             if e not in EXPERIMENTS:
                 raise ConfigError(f"experiment: unknown '{e}'; use one of {', '.join(EXPERIMENTS)} or all")
@@ -404,12 +488,17 @@ def main(argv):
             experiments = [e for e in experiments if e != "multilingual"]
             if not experiments:
                 return 0
-        runs = runs_of(scale, experiments, _seeds(opts.get("seeds", sw["seeds"])), sw)
-        runs = [r for r in runs if r[1] in set(opts["only"].split(","))] if opts.get("only") else runs
+        seeds = _seeds(opts.get("seeds", sw["seeds"]))
+        only = set(opts["only"].split(",")) if opts.get("only") else set(train.RECIPES)
+        listed = lambda: [r for r in runs_of(scale, experiments, seeds, sw) if r[1] in only]
+        runs = listed()
         if not runs:
             raise ConfigError(f"--only: keeps no run of {', '.join(experiments)}; give recipes these experiments run")
         if opts.get("dry_run"):
             dry_run(scale, runs, sw)
+            if "tuned" in experiments and grid(scale, sw, "tuned", "joint", seeds) is None:
+                print("tuned: its runs (joint and scalex at every size) are listed once the tune runs "
+                      "are done: their settings are picked on val then")
             if sw["call_minutes"]:
                 print_calls(calls_of(scale, runs, sw, jobs), sw)
             return 0
@@ -433,6 +522,14 @@ def main(argv):
         fail(e)
     deadline = t0 + 60 * (sw["call_minutes"] + 1) if calls else None  # a minute's grace over the estimate
     failed = train_runs(scale, runs, sw, jobs, py, deadline)
+    # the runs tuned picks on val exist once the tune runs are done: train them now
+    while not failed and calls is None and "tuned" in experiments:
+        more = [r for r in listed() if r not in runs]
+        if not more:
+            break
+        print(f"tuned: {len(more)} runs at the settings tune picked on val", flush=True)
+        runs += more
+        failed = train_runs(scale, more, sw, jobs, py)
     if failed:
         print(f"error: {len(failed)} run(s) failed: {', '.join(failed)}; their logs are in runs/{scale}/logs", file=sys.stderr)
         return 1

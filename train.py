@@ -48,6 +48,7 @@ SETTINGS = Table(
     ("lrl", "zh", Str(), "the language the report treats as low-resource"),
     ("budget", {"en": 2_000_000, "zh": 500_000}, Dict(Int(1), "a dict {language: train tokens}", nonempty=True),
      "train tokens each language may use: a prefix of its shard"),
+    ("hrl_unique", 0, Int(0), "if > 0: the HRL reads only this prefix, repeated to its budget (the repeated-data control)"),
     ("stages", [], List(STAGE), "the plan written out by hand (a list of stages) instead of a recipe"),
     "recipe settings",
     ("lrl_epochs", 1.0, Num(0, above=True), "passes over each LRL budget in every bilingual recipe (lrl_only: compute-matched to them)"),
@@ -102,11 +103,16 @@ EXIT_DIVERGED = 3
 # A recipe turns a run's budgets into stages: which languages, in which order and proportion,
 # under which LR shape. Each bilingual recipe reads the HRL budget once and each LRL budget
 # `lrl_epochs` times, so every recipe trains on the same number of tokens in the same number
-# of steps (compute-matched); only the order and mixture of languages differ. A stage gives
-# `tokens` per language, or a `total` with `mix` shares; its LR runs from where the last ended.
+# of steps (compute-matched); only the order and mixture of languages differ (hrl_unique cuts
+# the HRL's unique text, not its reads). A stage gives `tokens` per language, or a `total`
+# with `mix` shares; its LR runs from where the last ended.
 def _lrl_reads(c):
     """{language: tokens read} of every language but the HRL: lrl_epochs passes over its budget."""
     return {l: round(c["lrl_epochs"] * n) for l, n in c["budget"].items() if l != c["hrl"]}
+
+
+def unique_tokens(c):  # {language: the prefix of its shard a run reads}
+    return {l: c["hrl_unique"] if l == c["hrl"] and c["hrl_unique"] else n for l, n in c["budget"].items()}
 
 
 def _natural(c):
@@ -121,8 +127,7 @@ def joint(c):
 
 
 def lrl_only(c):
-    """The LRL alone, repeated for as many tokens as the bilingual recipes train on: what the
-    HRL data has to beat at equal compute."""
+    """The LRL alone for as many tokens as the bilingual recipes read: the bar at equal compute."""
     return [{"name": "lrl", "lr": "cosine", "tokens": {c["lrl"]: c["budget"][c["hrl"]] + sum(_lrl_reads(c).values())}}]
 
 
@@ -163,14 +168,12 @@ def scalex(c):
 
 
 def scalex_fixed(c):
-    """ScaleX with stage 2 as long as reading the LRL at share stage2_lrl_share takes: a fixed
-    length whatever the HRL budget (a large share of a small run, a small one of a large run)."""
+    """ScaleX with stage 2 as long as reading the LRL at share stage2_lrl_share takes (fixed)."""
     return scalex({**c, "stage2_hrl_fraction": 0.0})
 
 
 def scalex_frac(c):
-    """ScaleX with stage 2 reading a fixed fraction of the HRL budget (stage2_hrl_fraction, 0.25
-    when unset) with all the LRL: stage 2 grows with the HRL budget."""
+    """ScaleX with stage 2 reading stage2_hrl_fraction (0.25 if unset) of the HRL budget."""
     return scalex({**c, "stage2_hrl_fraction": c["stage2_hrl_fraction"] or 0.25})
 
 
@@ -275,7 +278,7 @@ def build_plan(cfg, world_size=1):
     if tokens_per_step > total:
         raise ConfigError(f"grad_accum: one step (batch_size x grad_accum x block_size) is {tokens_per_step:,} tokens, more than "
                           f"the plan's {total:,}; lower grad_accum or batch_size")
-    windows = {lang: max(1, (n - 1) // block) for lang, n in cfg["budget"].items()}
+    windows = {lang: max(1, (n - 1) // block) for lang, n in unique_tokens(cfg).items()}
     used = {lang: 0 for lang in cfg["budget"]}
     plan = {"block_size": block, "seqs_per_step": seqs_per_step, "tokens_per_step": tokens_per_step,
             "world_size": world_size, "rank_batch": rank_batch, "stages": []}
@@ -353,7 +356,7 @@ def build(cfg, plan, manifest, dev, ddp):
 
     from model import build_model
     torch.manual_seed(cfg["seed"])
-    streams = {lang: data.load_split(cfg["data_dir"], manifest, lang, "train").head(n) for lang, n in cfg["budget"].items()}
+    streams = {lang: data.load_split(cfg["data_dir"], manifest, lang, "train").head(n) for lang, n in unique_tokens(cfg).items()}
     # matmul-friendly; the extra rows are never targets
     padded_vocab = 64 * math.ceil(max(manifest["tokenizer"]["n_vocab"], cfg["vocab_size"]) / 64)
     raw = build_model(cfg["model"], padded_vocab, cfg["block_size"], **cfg["model_args"]).to(dev)

@@ -36,6 +36,9 @@ def run_rules(cfg):
                           f"head size (RoPE rotates pairs); change d_model or n_head")
     if m["n_head"] % m["n_kv_head"]:
         raise ConfigError(f"model_args.n_kv_head: n_head {m['n_head']} is not a multiple of it ({m['n_kv_head']})")
+    if cfg["hrl_unique"] >= cfg["budget"].get(cfg["hrl"], cfg["hrl_unique"] + 1):
+        raise ConfigError(f"hrl_unique: {cfg['hrl_unique']:,} is not below budget.{cfg['hrl']} {cfg['budget'][cfg['hrl']]:,}; "
+                          f"lower it (0: every HRL token unique)")
     if cfg["hrl"] == cfg["lrl"]:
         raise ConfigError(f"lrl: '{cfg['lrl']}' is also the hrl; the low-resource language must be another one")
     for k in ("hrl", "lrl"):  # a one-language run (a test, an ablation) needs only one of them

@@ -181,7 +181,10 @@ def at(c, size):
 
 
 def matched(a, b):
-    """Same tokens (and FLOPs where both know them) within MATCH."""
+    """Same tokens (and FLOPs where both know them) within MATCH; two points picked on val
+    (tuning.py) are compared as tuned, whatever tokens their picks read."""
+    if a.get("picked") and b.get("picked"):
+        return True
     pairs = [(table.mean(a, col), table.mean(b, col)) for col in ("tokens", "flops")]
     return all(not (x and y) or abs(x - y) <= MATCH * max(x, y) for x, y in pairs)
 

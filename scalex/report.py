@@ -11,34 +11,16 @@ text: it does not depend on the tokenizer, so a joint and a disjoint vocabulary 
 """
 import os
 
-from scalex import claims, plots, table
+from scalex import claims, plots, sections, table, tuning
 from scalex.claims import fmt_tokens, hrl_size, lrl
 from scalex.configurator import ConfigError
 from scalex.files import atomic_write
+from scalex.sections import md_table, pm
 
-ORDER = ("lrl-only", "mix", "scalex", "order", "proportion", "translate", "codeswitch",
-         "ablate-lr", "ablate-tokens", "lrl-epochs", "multilingual")  # the paper's order
+ORDER = ("lrl-only", "mix", "scalex", "tune", "control", "dtype", "order", "proportion", "translate",
+         "codeswitch", "stage2", "ablate-lr", "ablate-tokens", "lrl-epochs", "multilingual")  # the paper's order
 MAIN = ("lrl_only", "joint", "translate", "codeswitch", "scalex")  # with the best LRL-only: <= 6 lines
-SET_NAMES = {"val": "val (in-domain; picks settings)", "test": "test (in-domain, held out)",
-             "ood": "ood (out-of-domain Chinese)"}
 BEGIN, END = "<!-- answer -->", "<!-- /answer -->"  # README.md carries this block verbatim
-
-
-def _cell(x):
-    return str(x).replace("|", "\\|")  # a "|" inside a cell would end it
-
-
-def md_table(head, body):
-    return "\n".join(["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-                     + ["| " + " | ".join(_cell(c) for c in r) + " |" for r in body])
-
-
-def pm(p, col, bold=False):
-    m, s = table.mean(p, col), table.std(p, col)
-    if m is None:
-        return ""
-    txt = f"{m:.3f}" + ("" if s is None else f" ± {s:.3f}")
-    return f"**{txt}**" if bold else txt
 
 
 # --- the answer -----------------------------------------------------------------------------
@@ -61,7 +43,8 @@ def setting(rows, pts, sets):
             f"{lrl(p0)} {p0.get('budget.' + lrl(p0)):,} unique tokens, "
             f"{p0['hrl']} {', '.join(fmt_tokens(s) for s in sizes)}; {seeds} seeds, {len(rows)} runs, "
             f"{wall / 60:.0f} min of training (sum over runs); code {', '.join(commits)}. Verdicts read "
-            f"{' and '.join(sets)}; choices (best LRL-only) read val.{fallback}")
+            f"{' and '.join(sets)}; every choice (tuned settings, best LRL-only, the reference curve's "
+            f"epochs) reads val.{fallback}")
 
 
 def main_points(pts, dev, split):
@@ -129,22 +112,28 @@ def answer_line(v, sets):
             f"**{v['c']['verdict']}** (claim c): " + "; ".join(parts) + ".")
 
 
-def first_screen(rows, pts, dev, v, sets):
+def first_screen(rows, pts, dev, v, v_untuned, mult, sets, tuned):
     out = [BEGIN, answer_line(v, sets), "", setting(rows, pts, sets), "",
            "Tables: bits per byte, mean ± seed std, lower is better, bold = best in its column; "
-           "delta = A - B in bpb, negative = A better.", ""]
+           "delta = A - B in bpb, negative = A better. Tuned: each method at the settings its grid "
+           "picked on val (Choices below); the LRL-only baseline is then the best LRL-only.", ""]
     for split in sets:
         t, _ = answer_table(pts, dev, split, v["c"])
         out += [t, ""] if t else []
-    out += ["**Claims** (one primary comparison each, Holm-corrected across the claims per set; "
-            "each claim's section below lists every comparison):", ""]
-    out += [f"- ({k}) {c['claim']}: **{c['verdict']}**. {c['sentence']}" for k, c in v.items()]
-    out += ["", "![main comparison](report.png) ![learning curves](report-curves.png)", END]
+    how = "tuned against tuned" if tuned else "every recipe at its configured settings (no tune grid ran)"
+    out += [f"**Claims, {how}** (one primary comparison each, Holm-corrected across the claims per set; "
+            "each claim's section below lists every comparison; untuned: the recipes at their configured "
+            "settings, compute-matched):", ""]
+    out += [f"- ({k}) {c['claim']}: **{c['verdict']}** (untuned: {v_untuned[k]['verdict']}). {c['sentence']}"
+            for k, c in v.items()]
+    out += ([f"- Effective-data multiplier at the largest HRL size (tuned; section below): {mult}"] if mult else [])
+    out += ["", "![main comparison](report.png) ![learning curves](report-curves.png)"
+            + (" ![multiplier](report-multiplier.png)" if mult else ""), END]
     return out
 
 
 # --- the claims' sections -------------------------------------------------------------------
-def claim_section(k, c, sets):
+def claim_section(k, c, sets, view="tuned"):
     body = []
     for split in sets:
         for t in c["by_set"][split]["tests"]:
@@ -157,7 +146,7 @@ def claim_section(k, c, sets):
                          "" if m is None else f"{m:.3f}", claims.decide(t) if t["role"] == "primary" else ""])
     head = ["comparison (delta = A - B)", "set", "role", "seeds", "delta bpb", "95% CI", "p", "Holm p",
             "MDE", "verdict"]
-    return [f"## Claim ({k}): {c['claim']}", "", f"**{c['verdict']}**. {c['sentence']}", "",
+    return [f"## Claim ({k}), {view}: {c['claim']}", "", f"**{c['verdict']}**. {c['sentence']}", "",
             md_table(head, body) if body else "No comparison could be made.", ""]
 
 
@@ -181,29 +170,15 @@ def experiment_table(exp_pts, dev, sets):
     return md_table(head, body)
 
 
-def definitions(sets):
-    return "\n".join([
-        "- bpb: bits per UTF-8 byte of held-out text (eval.py), lower is better; it does not depend on "
-        "the tokenizer. ± is the standard deviation over seeds.",
-        f"- Sets: {'; '.join(SET_NAMES[s] for s in ['val'] + [s for s in sets if s != 'val'])}. "
-        "Verdicts read the judged sets, each on its own row, never averaged; settings are picked on val.",
-        "- delta = bpb(A) - bpb(B) per common seed (paired: the same seeds train every method); negative "
-        "means A is better. 95% CI and p: a paired t-test over seeds.",
-        f"- Primary: one comparison per claim, fixed in claims.py before any run; where it has parts (every "
-        f"baseline, every LRL) each must hold and its p is the largest (intersection-union). The primaries "
-        f"are Holm-corrected across claims per set (family-wise error {claims.ALPHA:g}); secondary rows "
-        f"show raw p and carry no verdict.",
-        f"- supported / not supported: {claims.SEEDS_MIN}+ seeds, Holm p < {claims.ALPHA:g} and |delta| >= "
-        f"{claims.MIN_EFFECT:g} bpb, for / against the claim. Seeds that all give the same difference give "
-        f"no noise estimate: not testable. Otherwise inconclusive, with the MDE: the |delta| these seeds "
-        f"detect with power {claims.POWER:g} at the level used (primary: {claims.ALPHA:g} / claims).",
-        "- A method scales if it improves over the whole HRL range AND over its last step; if only the "
-        "range holds, it stops scaling at the last step's start.",
-        f"- Compute-matched: same model, tokens (and FLOPs) within {claims.MATCH:.0%}. The best LRL-only "
-        "is the LRL-only run of lowest val bpb over its epoch sweep: tuned, not compute-matched.",
-        "- A run's name is its method plus every setting in which it departs from what most runs share; "
-        "runs.csv holds one row per run with every setting and result.",
-    ])
+def multiplier_line(series, sets):
+    """The multiplier of the tuned methods at their largest HRL size, per set, in one line."""
+    parts = []
+    for name, d in series:
+        if name.endswith("tuned") and d:
+            top = max(d)
+            parts.append(f"{name.split(',')[0]} at {fmt_tokens(top)}: "
+                         + ", ".join(f"{s} {sections.multiplier.fmt(d[top][s])}" for s in sets))
+    return "; ".join(parts)
 
 
 def report(root, out_md=None):
@@ -211,17 +186,29 @@ def report(root, out_md=None):
     rows = table.load(root)
     pts = table.points(rows)
     dev, sets = claims.deviations(pts), claims.judged_sets(pts)
-    v = claims.verdicts(pts, dev)
+    v_untuned = claims.verdicts(pts, dev)
+    dev_t, choices = tuning.tuned_view(pts, dev)  # after the untuned verdicts: it marks picks
+    v = claims.verdicts(pts, dev_t)
     out_md = out_md or os.path.join(root, "report.md")
     out_dir = os.path.dirname(out_md) or "."
     files = [table.write_csv(rows, root, os.path.join(out_dir, "runs.csv"))]
+    mult, png, ref_choices, series = sections.multiplier_section(pts, dev, dev_t, sets, out_dir)
     parts = [f"# Report: {os.path.basename(os.path.normpath(root))}", ""]
-    parts += first_screen(rows, pts, dev, v, sets) + [""]
+    tuned = any(c["what"].startswith(("joint", "scalex")) for c in choices)
+    parts += first_screen(rows, pts, dev_t, v, v_untuned, multiplier_line(series, sets), sets, tuned) + [""]
     for k, c in v.items():
         parts += claim_section(k, c, sets)
-    lines, best, _ = main_points(pts, dev, sets[0])
+    parts += sections.choices_section(choices + ref_choices) + mult
+    parts += sections.control_section(pts, dev, sets) + sections.dtype_section(pts, dev, sets)
+    parts += ["# Untuned: every recipe at its configured settings, compute-matched", ""]
+    for split in sets:
+        t, _ = answer_table(pts, dev, split, v_untuned["c"])
+        parts += [t, ""] if t else []
+    for k, c in v_untuned.items():
+        parts += claim_section(k, c, sets, "untuned")
+    lines, best, _ = main_points(pts, dev_t, sets[0])
     files += [f for f in (plots.main(lines, best, sets, os.path.join(out_dir, "report.png")),
-                          plots.curves(lines, sets, os.path.join(out_dir, "report-curves.png"))) if f]
+                          plots.curves(lines, sets, os.path.join(out_dir, "report-curves.png")), png) if f]
     in_order = lambda e: (ORDER.index(e) if e in ORDER else len(ORDER), e)
     for exp in sorted({e for p in pts for e in p["experiments"]}, key=in_order):
         ep = [p for p in pts if exp in p["experiments"]]
@@ -229,7 +216,7 @@ def report(root, out_md=None):
         files += [png] if png else []
         parts += [f"## Experiment: {exp}", "", experiment_table(ep, dev, sets), ""]
         parts += [f"![{exp}](report-{exp}.png)", ""] if png else []
-    parts += ["## Definitions", "", definitions(sets), ""]
+    parts += ["## Definitions", "", sections.definitions(sets), ""]
     text = "\n".join(parts)
     atomic_write(out_md, lambda f: f.write(text), mode="w")
     return text, out_md, files

@@ -27,7 +27,7 @@ NOT_SETTINGS = ("run_name", "out_dir", "data_dir", "stages", "device", "compile"
                 "wandb_log", "wandb_project", "tensorboard")
 # Columns that are neither settings nor results: where a row came from.
 META = ("seed", "experiment", "dir", "plan_sha", "commit", "dirty", "code_sha",
-        "runs", "seeds", "experiments")
+        "runs", "seeds", "experiments", "picked")
 # The files whose code trains and scores a run: runs of one point should share them.
 METHOD_FILES = ("train.py", "model.py", "data.py", "kernels.py", "eval.py")
 SPLITS = ("val", "test", "ood")  # a summary's "<split>_bpb" fields
