@@ -2,7 +2,7 @@
 The token streams a run trains on, and the sampler that interleaves languages over them.
 
     python data.py prepare config/quickstart/data.py [--key=value ...]   text -> tokenizer -> shards
-    python data.py stats   config/quickstart/data.py      tokens/byte, shared-token rates
+    python data.py stats   config/quickstart/data.py      tokens/byte, shared-token rates, 8-gram overlaps
     python data.py verify  data/quickstart                every shard and the tokenizer against the manifest
     python data.py --help                                 every key of a data config, its default and meaning
 
@@ -23,9 +23,10 @@ from scalex.configurator import ConfigError, fail, parse_args
 from scalex.files import read_json, sha256_file
 
 SHARD_MAGIC, SHARD_VERSION, HEADER_BYTES = b"SCALEXTK", 1, 256
-# A language's splits: train; val, its first documents (held out); ood, an out-of-domain text
-# of the same language from another source, when the data config names one.
-SPLITS = ("train", "val", "ood")
+# A language's splits: train; val, its first documents (held out; picks settings); test, the
+# documents right after val's (held out; judges); ood, an out-of-domain text of the same
+# language from another source, when the data config names one.
+SPLITS = ("train", "val", "test", "ood")
 
 
 # ----------------------------------------------------------------------------- sampler
@@ -177,7 +178,7 @@ def verify_shard(path, want_sha256):
 
 
 def load_split(data_dir, manifest, lang, split, verify=True):
-    """TokenStream of a prepared language's train or val split, every shard checked: header and
+    """TokenStream of a prepared language's split (data.SPLITS), every shard checked: header and
     size always, content (sha256) once per process unless verify=False."""
     info = manifest["languages"][lang][split]
     parts = [read_shard(os.path.join(data_dir, lang, s["file"]), manifest["tokenizer"]["sha256"]) for s in info["shards"]]
@@ -190,10 +191,10 @@ def load_split(data_dir, manifest, lang, split, verify=True):
 
 
 def load_held_out(data_dir, manifest, langs):
-    """{"val": {lang: stream}, "ood": {lang: stream}}: what a run is scored on (ood only for the
-    languages that have an out-of-domain text)."""
+    """{"val": {lang: stream}, "test": {...}, "ood": {...}}: what a run is scored on (ood only for
+    the languages that have an out-of-domain text; test empty in data prepared before it existed)."""
     return {split: {lang: load_split(data_dir, manifest, lang, split) for lang in langs if split in manifest["languages"][lang]}
-            for split in ("val", "ood")}
+            for split in SPLITS[1:]}
 
 
 def content_sha256(m):
@@ -201,7 +202,8 @@ def content_sha256(m):
     when or how fast it was made, so data prepared again byte for byte is the same data."""
     core = {"tokenizer": m["tokenizer"].get("sha256"),
             "languages": {lang: {split: [[s.get("file"), s.get("tokens"), s.get("sha256")] for s in lm[split]["shards"]]
-                                 for split in SPLITS if split != "ood" or "ood" in lm} for lang, lm in sorted(m["languages"].items())}}
+                                 for split in SPLITS if split in lm or split in ("train", "val")}
+                          for lang, lm in sorted(m["languages"].items())}}
     return hashlib.sha256(json.dumps(core, sort_keys=True).encode()).hexdigest()
 
 
@@ -242,7 +244,7 @@ def verify(data_dir):
 
 # ----------------------------------------------------------------------------- CLI
 def main(argv):
-    from scalex import prepare
+    from scalex import datastats, prepare
     from scalex.configurator import load_config
     try:
         pos, over = parse_args(argv)
@@ -258,7 +260,7 @@ def main(argv):
                                   "option out to stream the config's sources from the Hugging Face Hub")
             cfg = load_config(pos[1], over, prepare.DEFAULTS)
             prepare.validate_data_config(cfg)
-            prepare.prepare(cfg) if pos[0] == "prepare" else prepare.stats(cfg)
+            prepare.prepare(cfg) if pos[0] == "prepare" else datastats.stats(cfg)
             return 0
     except (ConfigError, OSError) as e:
         fail(e)

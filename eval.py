@@ -1,7 +1,7 @@
 """
 Use trained runs: score them, sample from them, export them.
 
-    python eval.py runs/quickstart/scalex/scalex-en200000-s1337   RUN's per-language val loss and bits/byte
+    python eval.py runs/quickstart/scalex/scalex-en200000-s1337   RUN's loss and bits/byte on val, test, ood
     python eval.py bpb RUN --text=FILE --lang=zh [--name= --max_tokens=]   bits/byte on any text
     python eval.py tasks RUN --tasks=xcopa_zh,my.jsonl      multiple-choice accuracy (tasks.py)
     python eval.py downstream runs/SCALE --tasks=... [--text=zh:FILE,...]   every finished run
@@ -16,6 +16,13 @@ Use trained runs: score them, sample from them, export them.
 RUN is a run directory (runs/<scale>/.../<method>-en<N>-s<seed>) holding ckpt.pt. Results of
 `bpb` and `tasks` are also written into the run directory: bpb_extra.json, downstream.json.
 Common options: --device=auto|cpu|cuda, --batch_size=N.
+
+Bits per byte, the score everywhere, has one definition (score_stream), for every split and
+every command: documents, each ended by end-of-text, after one end-of-text, scored in
+non-overlapping windows of the run's block size (each target predicted from its window's
+context); bpb = sum of the targets' loss / ln 2 over the sum of their UTF-8 bytes, zero-byte
+targets (end-of-text, special tokens) masked out of both sums, since they would add bits over
+no bytes; its standard error over documents, by the delta method for a ratio (ratio_se).
 """
 import contextlib
 import math
@@ -37,36 +44,75 @@ BATCH_SIZE = 16     # windows (bpb) or choices (tasks) per forward pass
 # ----------------------------------------------------------------------------- bits per byte
 # Bits per UTF-8 byte, not loss per token: the languages' tokenizers split text differently
 # (a Chinese character is 1-3 tokens, an English word 1-2), so only bytes compare across
-# languages and tokenizers (the joint and disjoint ablation).
-def evaluate(model, val_streams, token_bytes, block_size, batch_size, max_tokens, device, autocast):
-    """Per language: mean loss (nats/token) and bits per UTF-8 byte over non-overlapping
-    windows of the first max_tokens validation tokens; every window is scored whole.
-    bpb_se is the standard error of bpb as a ratio estimator over windows (sum of bits over
-    sum of bytes): how much one run's bpb would move on another val sample of the same size
-    (claims compare runs on the same windows, paired by seed, so they use the seed spread)."""
+# languages and tokenizers (the joint and disjoint ablation). One definition, score_stream,
+# scores every held-out split (evaluate) and any text (bits_per_byte).
+def score_stream(model, stream, token_bytes, eot_ids, block_size, batch_size, device, autocast,
+                 max_tokens=None):
+    """Loss and bits per UTF-8 byte of a token stream: documents each ended by end-of-text, after
+    one end-of-text (stream[0] is context only, so every document token is a target).
+    - The targets stream[1:n+1] (n: all, or max_tokens) are scored in non-overlapping windows of
+      block_size (the last one partial), each predicted from its own window's context.
+    - bpb = sum of loss / ln 2 over the targets, over the sum of their UTF-8 bytes, where a
+      target of zero bytes (end-of-text, any special token) is masked out of both sums: it
+      would add bits over no bytes. `loss` is nats per target so counted (`scored` of them).
+    - bpb_se: the standard error of bpb over documents (split at each end-of-text), the delta
+      method for a ratio of per-document sums (ratio_se): how far bpb would move on another
+      sample of as many documents. A document cut by max_tokens counts with its scored part."""
     import torch
-    out = {}
-    was_training = model.training
+
+    from tqdm import tqdm
+    n = len(stream) - 1 if max_tokens is None else min(len(stream) - 1, max_tokens)
+    starts, losses, was_training = range(0, n, block_size), [], model.training
     model.eval()
-    for lang, toks in val_streams.items():
-        n = min(len(toks), max_tokens + 1)
-        nw = max(1, (n - 1) // block_size)
-        win_loss, win_bytes = [], []
-        for b0 in range(0, nw, batch_size):
-            ws = range(b0, min(nw, b0 + batch_size))
-            arr = np.stack([np.asarray(toks[w * block_size: w * block_size + block_size + 1], dtype=np.int64) for w in ws])
-            x, y = torch.from_numpy(arr[:, :-1]).to(device), torch.from_numpy(arr[:, 1:]).to(device)
-            with torch.no_grad(), autocast:
-                losses = model(x, y)
-            win_loss.append(losses.double().sum(dim=1).cpu().numpy())
-            win_bytes.append(token_bytes[arr[:, 1:]].sum(axis=1))
-        wl, wb = np.concatenate(win_loss) / math.log(2), np.concatenate(win_bytes).astype(np.float64)
-        bpb = wl.sum() / max(1.0, wb.sum())
-        se = ratio_se(wl, wb)  # NaN for one window: no error is measured, not a zero one
-        out[lang] = {"loss": float(wl.sum() * math.log(2) / (len(wl) * block_size)), "bpb": float(bpb), "bpb_se": se,
-                     "tokens": len(wl) * block_size, "bytes": int(wb.sum()), "windows": len(wl)}
+    batches = range(0, len(starts), batch_size)
+    for b0 in tqdm(batches, desc="bpb", unit="batch", leave=False, disable=None):
+        rows = starts[b0:b0 + batch_size]
+        seg = np.asarray(stream[rows[0]:min(n, rows[-1] + block_size) + 1], dtype=np.int64)
+        x = np.zeros((len(rows), block_size), dtype=np.int64)
+        y = np.full((len(rows), block_size), -100, dtype=np.int64)  # past the end: no target
+        for i, s in enumerate(rows):
+            m, a = min(block_size, n - s), s - rows[0]
+            x[i, :m], y[i, :m] = seg[a:a + m], seg[a + 1:a + m + 1]
+        with torch.no_grad(), autocast:
+            out = model(torch.from_numpy(x).to(device), torch.from_numpy(y).to(device))
+        losses.append(out.double().cpu().numpy()[y != -100])  # row by row: the targets in stream order
     model.train(was_training)
+    y = np.asarray(stream[1:n + 1], dtype=np.int64)
+    loss, nbytes = np.concatenate(losses or [np.zeros(0)]), token_bytes[y].astype(np.float64)
+    scored, eot = nbytes > 0, np.isin(y, eot_ids)
+    doc = np.cumsum(eot) - eot  # each target's document: an end-of-text belongs to the one it ends
+    L, B = np.bincount(doc, np.where(scored, loss, 0.0)) / math.log(2), np.bincount(doc, nbytes)
+    L, B = L[B > 0], B[B > 0]
+    return {"loss": float(loss[scored].sum() / max(1, scored.sum())),
+            "bpb": float(L.sum() / max(1.0, B.sum())), "bpb_se": ratio_se(L, B), "tokens": int(n),
+            "scored": int(scored.sum()), "bytes": int(B.sum()), "docs": len(B), "windows": len(starts)}
+
+
+def eot_ids(tok):
+    """The end-of-text id of every language of a tokenizer (one per block of a disjoint one)."""
+    return sorted({tok.meta["eot"] + off for off in tok.offsets.values()})
+
+
+def evaluate(model, streams, tok, block_size, batch_size, max_tokens, device, autocast):
+    """{language: score_stream's result} of one held-out split ({language: its shard stream}):
+    the shard's documents after one end-of-text, its first max_tokens targets (None: all)."""
+    token_bytes, eots = tok.token_bytes(), eot_ids(tok)
+    out = {}
+    for lang, toks in streams.items():
+        n = len(toks) if max_tokens is None else min(len(toks), max_tokens)
+        stream = np.concatenate([[tok.meta["eot"] + tok.offsets[lang]], toks[0:n]])
+        out[lang] = score_stream(model, stream, token_bytes, eots, block_size, batch_size, device,
+                                 autocast)
     return out
+
+
+def evaluate_held_out(model, held_out, tok, block_size, batch_size, eval_tokens, device, autocast,
+                      final=True):
+    """{split: evaluate's result} of a run's held-out splits (data.load_held_out): val and ood on
+    their first eval_tokens tokens (the learning curves) and, at the end (final), test whole."""
+    return {split: evaluate(model, streams, tok, block_size, batch_size,
+                            None if split == "test" else eval_tokens, device, autocast)
+            for split, streams in held_out.items() if streams and (final or split != "test")}
 
 
 def ratio_se(L, B):
@@ -132,12 +178,12 @@ def find_data_dir(run_dir, cfg):
 
 
 def evaluate_checkpoint(path, max_tokens=None):
-    """Per-language loss and bits/byte on the run's own validation split (as train.py does)."""
+    """{split: {language: loss, bits/byte, ...}} on the run's own held-out splits, as train.py's
+    final evaluation scores them (val and ood up to eval_tokens or max_tokens, test whole)."""
     model, cfg, tok, dev, autocast = load_run(path)
-    manifest = data.load_manifest(cfg["data_dir"])
-    val = {lang: data.load_split(cfg["data_dir"], manifest, lang, "val") for lang in cfg["budget"]}
-    return evaluate(model, val, tok.token_bytes(), cfg["block_size"], cfg["batch_size"],
-                          max_tokens or cfg["eval_tokens"], dev, autocast)
+    held = data.load_held_out(cfg["data_dir"], data.load_manifest(cfg["data_dir"]), cfg["budget"])
+    return evaluate_held_out(model, held, tok, cfg["block_size"], cfg["batch_size"],
+                             max_tokens or cfg["eval_tokens"], dev, autocast)
 
 
 # ----------------------------------------------------------------------------- bpb on any text
@@ -158,41 +204,14 @@ def read_texts(path):
 
 
 def bits_per_byte(model, tok, docs, lang, block_size, batch_size, device, autocast, max_tokens=None):
-    """Loss (nats/token) and bits per UTF-8 byte of documents, each tokenised with the run's
-    tokenizer and ended by end-of-text (as in training), the stream starting with
-    end-of-text so every document token is predicted; scored in non-overlapping windows of
-    block_size (the last one partial). `se` is the standard error of bpb over documents: bpb
-    is a ratio (bits / bytes) of per-document sums, so its delta-method error is used."""
-    import torch
-
-    from tqdm import tqdm
+    """score_stream of documents, each tokenised with the run's tokenizer and ended by
+    end-of-text (as in training), after one end-of-text: the held-out splits' definition."""
     if tok.meta["variant"] == "disjoint" and lang not in tok.offsets:
         raise ConfigError(f"--lang: '{lang}' is not a language of this run's disjoint tokenizer ({', '.join(tok.offsets)})")
-    ids, lengths = tok.encode_docs(docs, lang) if lang in tok.offsets else tok.encode_docs(docs, next(iter(tok.offsets)))
+    ids, _ = tok.encode_docs(docs, lang if lang in tok.offsets else next(iter(tok.offsets)))
     stream = np.concatenate([[tok.meta["eot"] + tok.offsets.get(lang, 0)], ids])
-    doc_of = np.repeat(np.arange(len(lengths)), lengths)  # document of each target token
-    n = len(ids) if not max_tokens else min(len(ids), max_tokens)
-    token_bytes = tok.token_bytes()
-    loss_doc, bytes_doc = np.zeros(len(lengths)), np.zeros(len(lengths))
-    starts = list(range(0, n, block_size))
-    for b0 in tqdm(range(0, len(starts), batch_size), desc="bpb", unit="batch", leave=False, disable=None):
-        rows = starts[b0:b0 + batch_size]
-        x = np.zeros((len(rows), block_size), dtype=np.int64)
-        y = np.full((len(rows), block_size), -100, dtype=np.int64)
-        for i, s in enumerate(rows):
-            m = min(block_size, n - s)
-            x[i, :m], y[i, :m] = stream[s:s + m], stream[s + 1:s + m + 1]
-        with torch.no_grad(), autocast:
-            losses = model(torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)).double().cpu().numpy()
-        for i, s in enumerate(rows):
-            m = min(block_size, n - s)
-            np.add.at(loss_doc, doc_of[s:s + m], losses[i, :m])
-            np.add.at(bytes_doc, doc_of[s:s + m], token_bytes[y[i, :m]])
-    scored = doc_of[n - 1] + 1  # documents reached (the last one maybe in part)
-    L, B = loss_doc[:scored] / math.log(2), bytes_doc[:scored]
-    bpb, se = L.sum() / max(1.0, B.sum()), ratio_se(L, B)
-    return {"lang": lang, "loss": float(loss_doc.sum() / n), "bpb": float(bpb), "se": float(se), "tokens": int(n),
-            "bytes": int(B.sum()), "docs": int(scored)}
+    return {"lang": lang, **score_stream(model, stream, tok.token_bytes(), eot_ids(tok), block_size,
+                                         batch_size, device, autocast, max_tokens)}
 
 
 def update_json(path, entries, under=None):
@@ -212,12 +231,14 @@ def cmd_bpb(run, over, docs=None):
                         autocast, over.get("max_tokens"))
     name = over.get("name") or os.path.basename(over["text"]).split(".")[0]
     if os.path.isdir(run):
-        update_json(os.path.join(run, "bpb_extra.json"), {name: {k: res[k] for k in ("lang", "bpb", "se", "tokens", "bytes")}})
+        entry = {"lang": res["lang"], "bpb": res["bpb"], "se": res["bpb_se"], "tokens": res["tokens"],
+                 "bytes": res["bytes"]}
+        update_json(os.path.join(run, "bpb_extra.json"), {name: entry})
     return name, res
 
 
 def print_bpb(name, r):
-    print(f"{name} ({r['lang']}): loss {r['loss']:.4f} nats/token, {r['bpb']:.4f} ± {r['se']:.4f} bits/byte (se over "
+    print(f"{name} ({r['lang']}): loss {r['loss']:.4f} nats/token, {r['bpb']:.4f} ± {r['bpb_se']:.4f} bits/byte (se over "
           f"{r['docs']:,} documents), {r['tokens']:,} tokens, {r['bytes']:,} bytes")
 
 
@@ -323,7 +344,8 @@ def cmd_sample(run, over):
 
 # ----------------------------------------------------------------------------- the command line
 OPTIONS = Table(  # every option of every command, typed once
-    ("eval_tokens", None, Int(1), "a run's val split: tokens per language (default: the run's eval_tokens)"),
+    ("eval_tokens", None, Int(1), "a run's val and ood splits: tokens per language (default: the "
+     "run's eval_tokens; test: whole)"),
     ("text", "", Str(), "bpb: a text file (.txt .jsonl .jsonl.gz .parquet); downstream: LANG:FILE,..."),
     ("lang", "", Str(), "the language of --text (bpb), of the sample, or the export's"),
     ("name", "", Str(), "bpb: the name the result is saved under (default: the file's)"),
@@ -348,7 +370,7 @@ USES = {"run": {"eval_tokens"}, "bpb": {"text", "lang", "name", "max_tokens", "d
 def check_options(cmd, over):
     """Every option of a command is one it reads, well typed, before a run is loaded."""
     for k in set(over) - USES[cmd]:
-        what = "a run's val split" if cmd == "run" else cmd
+        what = "a run's held-out splits" if cmd == "run" else cmd
         raise ConfigError(f"{what}: unknown option --{k}; known: {', '.join(sorted(USES[cmd])) or 'none'}")
     OPTIONS.check(over)
 
@@ -426,9 +448,12 @@ def main(argv):
             return 0
         if len(pos) == 1 and cmd not in ("report", "bpb", "tasks", "downstream", "sample", "export"):  # a run's own val split
             res = evaluate_checkpoint(pos[0], over.get("eval_tokens"))
-            print(f"{'language':<10}{'val loss (nats/token)':>24}{'bits/byte':>12}{'tokens':>10}")
-            for lang, r in res.items():
-                print(f"{lang:<10}{r['loss']:>24.4f}{r['bpb']:>12.4f}{r['tokens']:>10,}")
+            print(f"{'split':<6}{'language':<10}{'loss (nats/token)':>20}{'bits/byte':>12}{'± se':>9}"
+                  f"{'tokens':>12}{'docs':>7}")
+            for split, by_lang in res.items():
+                for lang, r in by_lang.items():
+                    print(f"{split:<6}{lang:<10}{r['loss']:>20.4f}{r['bpb']:>12.4f}{r['bpb_se']:>9.4f}"
+                          f"{r['tokens']:>12,}{r['docs']:>7,}")
             return 0
     except (ConfigError, OSError) as e:
         fail(e)

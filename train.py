@@ -24,7 +24,7 @@ import time
 import numpy as np
 
 import data
-from eval import evaluate
+from eval import evaluate_held_out
 from scalex.checks import DEVICE, MODEL_ARGS, RUN_NAME, STAGE, check_data, check_device, run_rules, stage_rules
 from scalex.configurator import ConfigError, fail, load_config, parse_args, require
 from scalex.files import progress, unlock
@@ -78,7 +78,7 @@ SETTINGS = Table(
     "logging, evaluation, checkpoints",
     ("log_interval", 10, Int(1), "steps between train-loss lines"),
     ("eval_interval", 0, Int(0), "steps between per-language validations (learning curves); 0: only at the end"),
-    ("eval_tokens", 100_000, Int(1), "validation tokens per language (at most the val shard)"),
+    ("eval_tokens", 100_000, Int(1), "val and ood tokens per language scored (at most the shard); test: whole"),
     ("ckpt_interval", 200, Int(1), "steps between checkpoints"),
     ("log_samples", False, BOOL, "write every sequence each process read to samples_rank<R>.jsonl"),
     ("wandb_log", False, BOOL, "also log metrics to Weights & Biases (needs `pip install wandb`)"),
@@ -407,8 +407,8 @@ def train(cfg, flags, plan, manifest, mode):
     master, T, total = rank == 0, cfg["block_size"], plan["total_steps"]
     kernels.set_backend(cfg["kernels"])
     raw, model, opt, sampler, padded_vocab = build(cfg, plan, manifest, dev, ddp)
-    held_out = data.load_held_out(cfg["data_dir"], manifest, cfg["budget"])  # val, and ood where the data has it
-    token_bytes, langs = load_tokenizer(cfg["data_dir"]).token_bytes(), sampler.langs
+    held_out = data.load_held_out(cfg["data_dir"], manifest, cfg["budget"])  # val; test and ood where the data has them
+    tok, langs = load_tokenizer(cfg["data_dir"]), sampler.langs
     rd = os.path.join(cfg["out_dir"], cfg["run_name"])
     ckpt_path = os.path.join(rd, "ckpt.pt")
     start, tokens_seen, wall_prev, sums, counts = 0, {lang: 0 for lang in langs}, 0.0, [0.0] * len(langs), [0] * len(langs)
@@ -428,10 +428,10 @@ def train(cfg, flags, plan, manifest, mode):
     ckpt_writer, last_good, t0 = CheckpointWriter(), start, time.time()
     global_sum = (lambda x, op=dist.ReduceOp.SUM: dist.all_reduce(x, op=op) or x) if ddp else (lambda x, op=None: x)
 
-    def validate_now(at):  # per-language bits per byte, logged with the tokens seen: the learning curves
-        ev = {split: evaluate(raw, streams, token_bytes, T, B, cfg["eval_tokens"], dev, autocast) for split, streams in held_out.items()}
-        write({"step": at, "val_loss": {k: v["loss"] for k, v in ev["val"].items()}, "val_bpb": {k: v["bpb"] for k, v in ev["val"].items()},
-               **({"ood_bpb": {k: v["bpb"] for k, v in ev["ood"].items()}} if ev["ood"] else {}), "tokens_seen": dict(tokens_seen)})
+    def validate_now(at, final=False):  # a point of the learning curves; final: and the test split
+        ev = evaluate_held_out(raw, held_out, tok, T, B, cfg["eval_tokens"], dev, autocast, final)
+        bpb = {f"{split}_bpb": {k: v["bpb"] for k, v in e.items()} for split, e in ev.items()}
+        write({"step": at, "val_loss": {k: v["loss"] for k, v in ev["val"].items()}, **bpb, "tokens_seen": dict(tokens_seen)})
         return ev
 
     bar = progress(total=total, initial=start, desc="train", unit="step", disable=not master)
@@ -491,7 +491,7 @@ def train(cfg, flags, plan, manifest, mode):
     ckpt_writer.wait()
     bar.close()
     if master:
-        ev = validate_now(total)
+        ev = validate_now(total, final=True)
         write_summary(rd, cfg, plan, manifest, raw, ev, tokens_seen, wall_prev + time.time() - t0, raw.flops_per_token(T))
         write.finish()  # metrics.jsonl closed, the W&B run finished
     samples_log and samples_log.close()

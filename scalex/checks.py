@@ -86,7 +86,8 @@ def check_data(cfg, manifest):
             raise ConfigError(f"budget.{lang}: {n:,} tokens asked, {cfg['data_dir']} has {have:,}; lower it or prepare more (max_tokens)")
         if n < cfg["block_size"] + 1:
             raise ConfigError(f"budget.{lang}: {n:,} tokens hold no window of block_size+1={cfg['block_size'] + 1}; raise it or lower block_size")
-        for split, key in (("val", "val_tokens"), ("ood", "ood_tokens")):  # each is scored in whole windows
+        # a window longer than a whole held-out split: a mistake
+        for split, key in (("val", "val_tokens"), ("test", "test_tokens"), ("ood", "ood_tokens")):
             held = manifest["languages"][lang].get(split, {}).get("tokens")
             if held is not None and held < cfg["block_size"] + 1:
                 raise ConfigError(f"block_size: {cfg['block_size']} is longer than {lang}'s {split} split ({held:,} tokens in "

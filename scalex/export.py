@@ -153,6 +153,7 @@ def model_card(model, cfg, tok, info, rec, summary):
         "tokenizer": f"{tok.meta['variant']} byte-level BPE, {tok.base_vocab:,} tokens{block}"}
     se = summary.get("val_bpb_se", {})
     metrics = {f"val, {k}": f"{v:.4f}" + (f" ± {se[k]:.4f}" if k in se else "") for k, v in summary.get("val_bpb", {}).items()}
+    metrics.update({f"test, {k}": f"{v:.4f}" for k, v in summary.get("test_bpb", {}).items()})
     metrics.update({f"out-of-domain, {k}": f"{v:.4f}" for k, v in summary.get("ood_bpb", {}).items()})
     def cell(v):  # a per-language dict as "en 800,000, zh 20,000"
         return ", ".join(f"{k} {n:,}" for k, n in v.items()) if isinstance(v, dict) else v

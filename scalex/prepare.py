@@ -21,8 +21,9 @@ import time
 
 import numpy as np
 
-from data import HEADER_BYTES, SHARD_MAGIC, SHARD_VERSION, load_manifest, load_split
+from data import HEADER_BYTES, SHARD_MAGIC, SHARD_VERSION, SPLITS, load_manifest, load_split
 from scalex.configurator import ConfigError
+from scalex.datastats import fmt, overlaps
 from scalex.files import atomic_write, lock, progress, read_json, sha256_file, unlock, write_json
 from scalex.schema import Dict, Int, Str, T, Table
 from scalex.sources import block_shuffled, iter_documents, iter_records, resolve_source, resolve_spec
@@ -43,6 +44,8 @@ SETTINGS = Table(
     ("max_tokens", {"en": 8_000_000, "zh": 1_000_000}, Dict(Int(1), "a dict {language: tokens}"),
      "train tokens to prepare; runs use prefixes"),
     ("val_tokens", 100_000, Int(1), "per language, taken from the front of the document order"),
+    ("test_tokens", {}, Dict(Int(1), "a dict {language: tokens}"), "per language: the held-out test split, whole "
+     "documents right after val's; a language not listed gets 10 x val_tokens"),
     ("ood", {}, Dict(Str(), "a dict {language: source}"), "language -> an out-of-domain text of it (a source as in "
      "`languages`; local_dir does not apply), scored beside val: in-domain validation alone rewards memorising"),
     ("ood_tokens", 30_000, Int(1), "per language with an ood text: whole documents up to this many tokens"),
@@ -62,8 +65,9 @@ DEFAULTS = SETTINGS.defaults
 BATCH_BYTES = 1 << 20                 # text per task sent to a tokeniser process
 # What the config keys change: a data_dir prepared under other values is refused, naming one.
 # (local_dir is not among them: the sources' fingerprints say whether a folder holds the same text)
-PREPARED_BY = ("languages", "max_tokens", "val_tokens", "tokenizer", "vocab_size",
+PREPARED_BY = ("languages", "max_tokens", "val_tokens", "test_tokens", "tokenizer", "vocab_size",
                "tokenizer_sample_bytes", "shuffle_block", "shard_tokens", "seed", "hf_revision", "ood", "ood_tokens")
+BEFORE = {"test_tokens": None}  # what a dir prepared before a key existed was made with (no test split)
 
 
 # ----------------------------------------------------------------------------- shards
@@ -118,6 +122,9 @@ def validate_data_config(cfg):
     for lang in cfg["ood"]:
         if lang not in cfg["languages"] or derived(cfg, lang):
             raise ConfigError(f"ood.{lang}: not a (real) language of this data config; languages: {', '.join(cfg['languages'])}")
+    for lang in set(cfg["test_tokens"]) - set(cfg["languages"]):
+        raise ConfigError(f"test_tokens.{lang}: not a language of this data config; languages: "
+                          f"{', '.join(cfg['languages'])}")
     if cfg["tokenizer"] not in ("joint", "disjoint"):
         import tiktoken
         if cfg["tokenizer"] not in tiktoken.list_encoding_names():
@@ -129,6 +136,10 @@ def validate_data_config(cfg):
 
 def derived(cfg, lang):
     return isinstance(cfg["languages"][lang], dict)
+
+
+def test_tokens(cfg, lang):
+    return cfg["test_tokens"].get(lang, 10 * cfg["val_tokens"])
 
 
 def _resolve(cfg, lang):
@@ -179,7 +190,8 @@ def _check_same(old, cfg, sources, d, finished=True):
     unfinished one may change max_tokens (shards are prefixes, so a source that ran short can
     be resumed with the lower figure its error gave)."""
     for k in PREPARED_BY:
-        if old["config"].get(k, DEFAULTS[k]) != cfg[k] and (finished or k != "max_tokens"):
+        was = old["config"].get(k, BEFORE.get(k, DEFAULTS[k]))
+        if was != cfg[k] and (finished or k != "max_tokens"):
             raise ConfigError(f"{k}: {d} was prepared with {k}={old['config'].get(k)!r}, not {cfg[k]!r}; "
                               f"choose another data_dir or delete {d}")
     for lang, source in sources.items():
@@ -209,14 +221,15 @@ def _stream(cfg, lang, source, start=(0, 0), counts=None):
 
 def _val_candidates(cfg, lang, source):
     """The first documents of the order, by bytes so no tokenizer is needed yet: no BPE we use
-    packs more than 8 bytes in a token on average, so 8 bytes per val token always suffice
-    (prepare keeps whole documents until val_tokens). Returns (docs, where train starts)."""
+    packs more than 8 bytes in a token on average, so 8 bytes per held-out token always suffice
+    (prepare keeps whole documents until val_tokens, then test_tokens). Every candidate stays
+    out of train. Returns (docs, where train starts)."""
     docs, n, pos = [], 0, (0, 0)
     for b, o, t in _stream(cfg, lang, source):
         docs.append(t)
         n += len(t.encode())
         pos = (b, o + 1)
-        if n >= 8 * cfg["val_tokens"]:
+        if n >= 8 * (cfg["val_tokens"] + test_tokens(cfg, lang)):
             break
     if not docs:
         raise ConfigError(f"languages.{lang}: the source ({_describe(source)}) holds no non-empty document; give it text")
@@ -370,7 +383,8 @@ def prepare(cfg, log=print):
 
 
 # The files prepare writes (relative to data_dir); their temp files are NAME.tmp<pid>.
-OWN_FILES = ("manifest.json", "progress.json", "tokenizer.tiktoken", "tokenizer.json", "stats.json", "*/val.bin", "*/train-[0-9]*.bin")
+OWN_FILES = ("manifest.json", "progress.json", "tokenizer.tiktoken", "tokenizer.json", "stats.json", "*/val.bin", "*/test.bin",
+             "*/train-[0-9]*.bin")
 
 
 def _check_ours(d):
@@ -407,7 +421,7 @@ def _prepare_locked(cfg, d, langs, sources, log):
     if os.path.isfile(man_path):
         m = load_manifest(d)
         for lang in langs:
-            for split in ("train", "val"):
+            for split in (s for s in SPLITS if s in m["languages"][lang]):
                 load_split(d, m, lang, split)  # a damaged shard: one line saying to delete d and prepare again
         log(f"{d}: up to date (manifest {m['sha256'][:12]}), nothing to do")
         return m
@@ -454,36 +468,28 @@ def _prepare_locked(cfg, d, langs, sources, log):
         save()
     tok, tok_hash = load_tokenizer(d), prog["tokenizer"]
 
-    # 2. per language: the val shard, then train shards up to max_tokens
+    # 2. per language: the val and test shards, train shards up to max_tokens, the ood shard,
+    # then how much of each held-out split's text train holds word for word (8-gram overlap)
     for lang in langs:
         os.makedirs(os.path.join(d, lang), exist_ok=True)
         lp = prog["languages"].setdefault(lang, {"shards": [], "docs": 0, "text_bytes": 0, "bytes_downloaded": 0})
         if "val" not in lp:
-            docs, start = cands[lang]
-            flat, lengths = tok.encode_docs(docs, lang)
-            n_docs = int(np.searchsorted(np.cumsum(lengths), cfg["val_tokens"]) + 1)  # whole documents up to val_tokens
-            if lengths.sum() < cfg["val_tokens"]:
-                raise ConfigError(f"val_tokens: language '{lang}' has only {int(lengths.sum()):,} tokens in all, not enough for "
-                                  f"{cfg['val_tokens']:,} validation tokens and training; give it more text, or lower val_tokens "
-                                  f"and delete {d} (its preparation began with this value)")
-            write_shard(os.path.join(d, lang, "val.bin"), flat[:int(lengths[:n_docs].sum())], tok.n_vocab, tok_hash)
-            lp["val"] = {"shards": [{"file": "val.bin", "tokens": int(lengths[:n_docs].sum()),
-                                     "sha256": sha256_file(os.path.join(d, lang, "val.bin"))}],
-                         "docs": n_docs, "bytes": sum(len(t.encode()) for t in docs[:n_docs]),
-                         "hashes": sorted({_doc_hash(t) for t in docs})}  # all candidates stay out of train
-            lp["resume"] = {"block": start[0], "offset": start[1], "drop": 0}
+            lp.update(_prepare_held_out(cfg, lang, cands[lang][0], tok, tok_hash, d))
+            lp["resume"] = {"block": cands[lang][1][0], "offset": cands[lang][1][1], "drop": 0}
             save()
         _prepare_train(cfg, lang, sources[lang], tok, tok_hash, d, lp, save, log)
+        if lang in cfg["ood"] and "ood" not in lp:
+            lp["ood"] = _prepare_ood(cfg, lang, cfg["ood"][lang], tok, tok_hash, d)
+            save()
+        if any("overlap_8gram" not in lp[s] for s in SPLITS[1:] if s in lp):
+            overlaps(d, lang, lp, tok)
+            save()
+        held = lambda s: (f"{lp[s]['tokens']:,} {s} tokens ({lp[s]['docs']} docs, {lp[s]['bytes']:,} bytes, "
+                          f"8-gram overlap with train {fmt(lp[s]['overlap_8gram'])})")
         log(f"{lang}: {sum(s['tokens'] for s in lp['shards']):,} train tokens in {len(lp['shards'])} shard(s) "
             f"({lp['docs']:,} docs, {lp['text_bytes'] / max(1, sum(s['tokens'] for s in lp['shards'])):.2f} bytes/token), "
-            f"{lp['val']['shards'][0]['tokens']:,} val tokens ({lp['val']['docs']} docs, {lp['val']['bytes']:,} bytes)")
-
-    for lang, spec in cfg["ood"].items():
-        if "ood" not in prog["languages"][lang]:
-            prog["languages"][lang]["ood"] = _prepare_ood(cfg, lang, spec, tok, tok_hash, d)
-            save()
-        o = prog["languages"][lang]["ood"]
-        log(f"{lang}: {o['tokens']:,} out-of-domain tokens ({o['docs']} docs, {o['bytes']:,} bytes) from {spec}")
+            f"{held('val')}, {held('test')}"
+            + (f"; {held('ood')} from {cfg['ood'][lang]}" if "ood" in lp else ""))
 
     man = _manifest(cfg, prog, sources, langs, tok, tok_hash, time.time() - t0, log)
     write_json(man_path, man)  # last: marks the dir complete
@@ -504,7 +510,7 @@ def _manifest(cfg, prog, sources, langs, tok, tok_hash, seconds, log):
             "source": where, "kind": kind, "files": files,
             "train": {"shards": lp["shards"], "tokens": sum(s["tokens"] for s in lp["shards"]), "docs": lp["docs"],
                       "text_bytes": lp["text_bytes"], "bytes_downloaded": lp["bytes_downloaded"]},
-            "val": {k: v for k, v in lp["val"].items() if k != "hashes"} | {"tokens": lp["val"]["shards"][0]["tokens"]},
+            "val": {k: v for k, v in lp["val"].items() if k != "hashes"}, "test": lp["test"],
             "tokenize_buffer": {"limit": lp.get("in_flight_limit"), "peak": lp.get("peak_in_flight")}}
         if "ood" in lp:
             man["languages"][lang]["ood"] = lp["ood"]
@@ -514,6 +520,30 @@ def _manifest(cfg, prog, sources, langs, tok, tok_hash, seconds, log):
             log(f"{lang}: {man['languages'][lang]['derived']}: " + ", ".join(
                 f"{k} {v:.3f}" for k, v in man["languages"][lang]["transform"].items() if isinstance(v, float)))
     return man
+
+
+def _prepare_held_out(cfg, lang, docs, tok, tok_hash, d):
+    """The val and test splits of the candidates: whole documents from the front of the order,
+    val up to val_tokens, then test up to test_tokens. {split: what progress.json records}."""
+    flat, lengths = tok.encode_docs(docs, lang)
+    ends = np.concatenate([[0], np.cumsum(lengths)])  # ends[k]: the tokens of the first k documents
+    out, k = {}, 0
+    splits = (("val", "val_tokens", cfg["val_tokens"]), ("test", f"test_tokens.{lang}", test_tokens(cfg, lang)))
+    for split, key, want in splits:
+        if ends[-1] < ends[k] + want:
+            raise ConfigError(f"{key}: language '{lang}' has only {int(ends[-1] - ends[k]):,} tokens "
+                              f"{'in all' if split == 'val' else 'after its validation documents'}, not "
+                              f"enough for {want:,} {split} tokens and training; give it more text, or lower "
+                              f"{key} and delete {d} (its preparation began with this value)")
+        j = int(np.searchsorted(ends, ends[k] + want))  # whole documents up to `want` tokens
+        path = os.path.join(d, lang, f"{split}.bin")
+        write_shard(path, flat[ends[k]:ends[j]], tok.n_vocab, tok_hash)
+        n = int(ends[j] - ends[k])
+        out[split] = {"shards": [{"file": f"{split}.bin", "tokens": n, "sha256": sha256_file(path)}],
+                      "tokens": n, "docs": j - k, "bytes": sum(len(t.encode()) for t in docs[k:j])}
+        k = j
+    out["val"]["hashes"] = sorted({_doc_hash(t) for t in docs})  # all candidates stay out of train
+    return out
 
 
 def _prepare_ood(cfg, lang, spec, tok, tok_hash, d):
@@ -546,39 +576,3 @@ def _transform_quality(cfg, src, n_docs=200):
     if tf.cache is not None:
         q["cache"] = {"hits": tf.cache.hits, "misses": tf.cache.misses}
     return q
-
-
-# ----------------------------------------------------------------------------- stats
-def stats(cfg, log=print):
-    """Per language: tokens per UTF-8 byte (on val) and, against every other language, the
-    shared-token rate: the share of its val tokens whose ids also occur in the other's train
-    data (end-of-text excluded). Printed, and saved as stats.json beside the manifest."""
-    d = cfg["data_dir"]
-    m = load_manifest(d)
-    langs = list(m["languages"])
-    eots = {m["tokenizer"]["eot"] + off for off in m["tokenizer"]["offsets"].values()}
-    present = {}
-    for lang in langs:
-        seen = np.zeros(m["tokenizer"]["n_vocab"], dtype=bool)
-        train = load_split(d, m, lang, "train")
-        for a in range(0, len(train), 1 << 24):  # chunks: flat memory on billions of tokens
-            seen[np.unique(train[a:a + (1 << 24)])] = True
-        present[lang] = seen
-    out = {"tokenizer": m["tokenizer"]["variant"], "vocab_size": m["tokenizer"]["n_vocab"], "languages": {}}
-    for lang in langs:
-        val_stream = load_split(d, m, lang, "val")
-        val = val_stream[0:len(val_stream)]
-        val = val[~np.isin(val, list(eots))]
-        out["languages"][lang] = {
-            "tokens_per_byte": m["languages"][lang]["val"]["tokens"] / m["languages"][lang]["val"]["bytes"],
-            "shared_token_rate": {o: float(present[o][val].mean()) for o in langs if o != lang}}
-    write_json(os.path.join(d, "stats.json"), out)
-    log(f"{d}: tokenizer {out['tokenizer']}, vocab {out['vocab_size']:,}")
-    log(f"{'language':<14}{'tokens/byte':>12}  shared-token rate (share of its val tokens seen in the other's train data)")
-    for lang, r in out["languages"].items():
-        log(f"{lang:<14}{r['tokens_per_byte']:>12.3f}  " + ", ".join(f"{o}: {v:.3f}" for o, v in r["shared_token_rate"].items()))
-    for lang, lm in m["languages"].items():
-        if "transform" in lm:
-            out["languages"][lang]["transform"] = lm["transform"]
-            log(f"{lang}: {lm['derived']}: " + ", ".join(f"{k} {v:.3f}" for k, v in lm["transform"].items() if isinstance(v, float)))
-    return out

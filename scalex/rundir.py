@@ -247,13 +247,13 @@ def _check_metrics(path, fix):
 
 
 def check_summary(rd, summary):
-    """A finished run's summary.json as the report reads it: val_bpb is {language: number}, and
-    the same as the run's final validation record in metrics.jsonl (at the summary's step), where
-    there is one: a summary edited by hand would put a number the run never measured in the report."""
+    """A finished run's summary.json as the report reads it: val_bpb (and test_bpb, ood_bpb where
+    present) is {language: number}, and the same as the run's final evaluation record in
+    metrics.jsonl (at the summary's step), where there is one: a summary edited by hand would put
+    a number the run never measured in the report."""
     spath, fix = os.path.join(rd, "summary.json"), "restore it, or train the run again"
     if not isinstance(summary, dict):
         raise ConfigError(f"{spath}: not a run summary (a JSON object); {fix}")
-    Dict(Num(), "a dict {language: bits per byte}").check(f"{spath}: val_bpb", summary.get("val_bpb"))
     final = {}
     if os.path.isfile(os.path.join(rd, "metrics.jsonl")):
         with open(os.path.join(rd, "metrics.jsonl"), encoding="utf-8", errors="replace") as f:
@@ -261,12 +261,16 @@ def check_summary(rd, summary):
                 with contextlib.suppress(ValueError):
                     rec = json.loads(line)
                     ok = isinstance(rec, dict) and rec.get("step") == summary.get("steps") and isinstance(rec.get("val_bpb"), dict)
-                    final = rec["val_bpb"] if ok else final
-    for lang, v in summary["val_bpb"].items():
-        m = final.get(lang, v)
-        if not (isinstance(m, (int, float)) and math.isclose(m, v, rel_tol=1e-9, abs_tol=1e-12)):
-            raise ConfigError(f"{spath}: val_bpb.{lang} is {v!r}, but the run's final metrics record (metrics.jsonl, "
-                              f"step {summary.get('steps')}) says {m!r}; {fix}")
+                    final = rec if ok else final
+    for key in ("val_bpb", "test_bpb", "ood_bpb"):
+        if key == "val_bpb" or key in summary:
+            Dict(Num(), "a dict {language: bits per byte}").check(f"{spath}: {key}", summary.get(key))
+        rec = final.get(key) if isinstance(final.get(key), dict) else {}
+        for lang, v in (summary.get(key) or {}).items():
+            m = rec.get(lang, v)
+            if not (isinstance(m, (int, float)) and math.isclose(m, v, rel_tol=1e-9, abs_tol=1e-12)):
+                raise ConfigError(f"{spath}: {key}.{lang} is {v!r}, but the run's final metrics record "
+                                  f"(metrics.jsonl, step {summary.get('steps')}) says {m!r}; {fix}")
     return summary
 
 
@@ -507,18 +511,20 @@ def start_records(rd, mode, start, cfg, plan, manifest, raw, dev):
 
 def write_summary(rd, cfg, plan, manifest, raw, held_out, tokens_seen, wall, flops_per_token):
     """summary.json: a finished run's results (per-language val bpb and its standard error, the
-    same on out-of-domain text where the data has one) and its run record; the report reads
-    nothing else of a run but its metrics."""
-    ev, ood = held_out["val"], held_out.get("ood") or {}
+    same on the test split and on out-of-domain text where the data has them) and its run
+    record; the report reads nothing else of a run but its metrics."""
+    ev = held_out["val"]
+    more = {f"{split}_{k}": {lang: r[k] for lang, r in held_out[split].items()}
+            for split in ("test", "ood") if held_out.get(split) for k in ("bpb", "bpb_se", "tokens")}
     summary = {"run_name": cfg["run_name"], "method": cfg["method"], "hrl": cfg["hrl"], "lrl": cfg["lrl"],
                "budget": cfg["budget"], "val_loss": {k: v["loss"] for k, v in ev.items()},
                "val_bpb": {k: v["bpb"] for k, v in ev.items()}, "val_tokens": {k: v["tokens"] for k, v in ev.items()},
                "tokens_seen": tokens_seen, "steps": plan["total_steps"], "params": raw.num_params(), "wall_s": round(wall, 1),
                "derived": {lang: manifest["languages"][lang]["derived"] for lang in cfg["budget"] if "derived" in manifest["languages"][lang]},
                "val_bpb_se": {k: v["bpb_se"] for k, v in ev.items()}, "params_total": raw.num_params(exclude_embedding=False),
-               **({"ood_bpb": {k: v["bpb"] for k, v in ood.items()}, "ood_bpb_se": {k: v["bpb_se"] for k, v in ood.items()}} if ood else {}),
-               **run_record(cfg, plan, manifest, flops_per_token)}
+               **more, **run_record(cfg, plan, manifest, flops_per_token)}
     atomic_write(os.path.join(rd, "summary.json"), lambda f: json.dump(summary, f, indent=1), mode="w")
     print(f"done: {rd} in {wall:.0f}s; val bpb " + ", ".join(f"{k} {v['bpb']:.4f}" for k, v in ev.items())
-          + "".join(f"; ood bpb {k} {v['bpb']:.4f}" for k, v in ood.items()))
+          + "".join(f"; {split} bpb {k} {v['bpb']:.4f}" for split in ("test", "ood")
+                    for k, v in (held_out.get(split) or {}).items()))
     return summary

@@ -56,7 +56,8 @@ def make_corpus(dirpath, n_en=400, n_zh=200, seed=0):
 def data_config(corpus, data_dir, **kw):
     cfg = dict(prepare.DEFAULTS)
     cfg.update(data_dir=str(data_dir), local_dir=str(corpus), max_tokens={"en": 20_000, "zh": 8_000},
-               val_tokens=1_000, vocab_size=320, tokenizer_sample_bytes=50_000, shuffle_block=50, shard_tokens=3000, workers=1)
+               val_tokens=1_000, test_tokens={"en": 1_000, "zh": 1_000}, vocab_size=320, tokenizer_sample_bytes=50_000,
+               shuffle_block=50, shard_tokens=3000, workers=1)
     cfg.update(kw)
     return cfg
 

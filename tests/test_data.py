@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import data
-from scalex import prepare
+from scalex import datastats, prepare
 from scalex import tokenizer
 from scalex.configurator import ConfigError
 from conftest import ROOT, data_config, make_corpus, run, write_config
@@ -92,6 +92,7 @@ def test_prepare_is_idempotent_and_refuses_a_changed_config(corpus, prepared, tm
     assert "nothing to do" in msgs[0]
     assert before == {f: os.path.getmtime(os.path.join(d, f)) for f in before}
     base = (f"data_dir = {d!r}\nlocal_dir = {corpus!r}\nmax_tokens = {{'en': 20_000, 'zh': 8_000}}\nval_tokens = 1000\n"
+            "test_tokens = {'en': 1000, 'zh': 1000}\n"
             "vocab_size = 320\ntokenizer_sample_bytes = 50_000\nshuffle_block = 50\nshard_tokens = 3000\nworkers = 1\n")
     for change, field in (("vocab_size = 400", "vocab_size"), ("max_tokens = {'en': 30_000, 'zh': 8_000}", "max_tokens"),
                           ("tokenizer = 'disjoint'", "tokenizer")):
@@ -143,7 +144,8 @@ def test_killed_prepare_resumes_from_its_last_shard(tmp_path):
     an uninterrupted preparation's, byte for byte."""
     c = make_corpus(str(tmp_path / "c"), n_en=3000, n_zh=300)
     body = (f"local_dir = {c!r}\nmax_tokens = {{'en': 150_000, 'zh': 8_000}}\nval_tokens = 1000\nvocab_size = 320\n"
-            "tokenizer_sample_bytes = 50_000\nshuffle_block = 50\nshard_tokens = 5_000\nworkers = 1\n")
+            "test_tokens = {'en': 1000, 'zh': 1000}\ntokenizer_sample_bytes = 50_000\nshuffle_block = 50\nshard_tokens = 5_000\n"
+            "workers = 1\n")
     ref = tmp_path / "ref"
     assert run("data.py", "prepare", write_config(tmp_path / "ref.py", f"data_dir = {str(ref)!r}\n" + body)).returncode == 0
     d = tmp_path / "d"
@@ -226,7 +228,7 @@ def test_shared_token_rate_on_a_hand_made_example(tmp_path):
         shards[(lang, split)] = {"shards": [{"file": name, "tokens": len(ids)}], "tokens": len(ids), "bytes": 10}
     prepare.write_json(str(d / "manifest.json"), {"tokenizer": {**tok_meta, "sha256": "h" * 64},
                     "languages": {l: {"train": shards[(l, "train")], "val": shards[(l, "val")]} for l in ("en", "zh")}})
-    out = prepare.stats({"data_dir": str(d)}, log=lambda *a: None)
+    out = datastats.stats({"data_dir": str(d)}, log=lambda *a: None)
     assert out["languages"]["zh"]["shared_token_rate"] == {"en": 0.5}
     assert out["languages"]["en"]["shared_token_rate"] == {"zh": 0.0}  # en val [5, 1]: neither in zh train [9]
     assert out["languages"]["zh"]["tokens_per_byte"] == 0.5 and os.path.isfile(d / "stats.json")

@@ -21,7 +21,8 @@ MARK = re.compile(r"^<!-- runnable(?::\s*needs\s+([\w., -]+))? -->\n```[a-z]*\n(
 DOCS = ["README.md"] + sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "docs", "*.md")))
 # The smoke scale, smaller: a documented block trains in seconds here.
 SMALLER = {"config/smoke/common.py": 'budget = {"en": 16_000, "zh": 4_000}\neval_interval = 0\neval_tokens = 2_000\n',
-           "config/smoke/data.py": 'max_tokens = {"en": 20_000, "zh": 6_000}\nval_tokens = 2_000\n'}
+           "config/smoke/data.py": 'max_tokens = {"en": 20_000, "zh": 6_000}\nval_tokens = 2_000\n'
+                                   'test_tokens = {"en": 2_000, "zh": 2_000}\n'}
 
 
 def blocks(doc):

@@ -1,7 +1,9 @@
 """eval.py: checkpoint evaluation and bits-per-byte (the report is tested in test_report.py)."""
+import contextlib
 import json
 import math
 import os
+import types
 
 import numpy as np
 
@@ -18,15 +20,23 @@ def test_evaluate_checkpoint_matches_the_run_summary_and_bpb(tmp_path, prepared)
     rd = tmp_path / "runs" / "t"
     res = evaluate_mod.evaluate_checkpoint(str(rd))
     s = json.load(open(rd / "summary.json"))
+    assert set(res) == {"val", "test"}  # the fixture data has no ood text
     for lang in ("en", "zh"):
-        assert abs(res[lang]["loss"] - s["val_loss"][lang]) < 1e-6
-        # bits per byte = nats per token / ln 2 * tokens / bytes, bytes counted from the val text
-        assert abs(res[lang]["bpb"] - res[lang]["loss"] / math.log(2) * res[lang]["tokens"] / res[lang]["bytes"]) < 1e-9
+        assert abs(res["val"][lang]["loss"] - s["val_loss"][lang]) < 1e-6
+        for split in ("val", "test"):  # as the run's own final evaluation
+            r = res[split][lang]
+            assert abs(r["bpb"] - s[f"{split}_bpb"][lang]) < 1e-6 and abs(r["bpb_se"] - s[f"{split}_bpb_se"][lang]) < 1e-6
+            # bits per byte = nats per scored token / ln 2 * scored tokens / bytes
+            assert abs(r["bpb"] - r["loss"] / math.log(2) * r["scored"] / r["bytes"]) < 1e-9
+        # test is scored whole: every token and byte of its text, each document once
+        held = prepared[1]["languages"][lang]["test"]
+        assert (res["test"][lang]["tokens"], res["test"][lang]["bytes"], res["test"][lang]["docs"]) == (
+            held["tokens"], held["bytes"], held["docs"]) == (s["test_tokens"][lang], held["bytes"], held["docs"])
     tok = tokenizer.load_tokenizer(prepared[0])
     val = np.asarray(data.read_shard(os.path.join(prepared[0], "zh", "val.bin")))
-    n = (500 // 32) * 32  # windows scored: eval_tokens=500, block 32
-    targets = val[1:n + 1]
-    assert res["zh"]["bytes"] == sum(len(tok.enc.decode_single_token_bytes(int(t))) for t in targets if t != tok.meta["eot"])
+    targets = val[:500]  # eval_tokens=500 targets, after one end-of-text: the first token is one
+    assert res["val"]["zh"]["tokens"] == 500
+    assert res["val"]["zh"]["bytes"] == sum(len(tok.enc.decode_single_token_bytes(int(t))) for t in targets if t != tok.meta["eot"])
     r = run("eval.py", str(rd))
     assert r.returncode == 0 and "bits/byte" in r.stdout and "zh" in r.stdout
     r = run("eval.py", str(tmp_path / "nope"))
@@ -70,7 +80,7 @@ def test_bits_per_byte_counts_every_byte_and_matches_a_direct_computation(trun):
     assert r["bytes"] == sum(len(d.encode()) for d in docs) and r["docs"] == len(docs)
     ids = [tok.meta["eot"]] + [i for d in docs for i in tok.enc.encode_ordinary(d) + [tok.meta["eot"]]]
     assert r["tokens"] == len(ids) - 1
-    # the same windows scored directly from the logits
+    # the same windows scored directly from the logits, the end-of-text targets (0 bytes) left out
     B = cfg["block_size"]
     nll = 0.0
     with torch.no_grad():
@@ -78,13 +88,52 @@ def test_bits_per_byte_counts_every_byte_and_matches_a_direct_computation(trun):
             x = torch.tensor([ids[s:s + B]])
             y = torch.tensor(ids[s + 1:s + B + 1])
             lp = torch.log_softmax(model(x[:, :len(y)])[0], -1)
-            nll -= lp[torch.arange(len(y)), y].double().sum().item()
-    assert abs(r["loss"] - nll / r["tokens"]) < 1e-5
+            nll -= lp[torch.arange(len(y)), y][y != tok.meta["eot"]].double().sum().item()
+    assert r["scored"] == r["tokens"] - len(docs)
+    assert abs(r["loss"] - nll / r["scored"]) < 1e-5
     assert abs(r["bpb"] - nll / math.log(2) / r["bytes"]) < 1e-5
-    assert 0 < r["se"] < 0.2 * r["bpb"]
+    assert 0 < r["bpb_se"] < 0.2 * r["bpb"]
     # the cap scores a prefix
     r2 = evaluate_mod.bits_per_byte(model, tok, docs, "zh", B, 3, dev, autocast, max_tokens=100)
     assert r2["tokens"] == 100 and r2["docs"] < len(docs)
+
+
+class _KnownLosses:
+    """A model whose loss on every target is the target's id / 10, whatever the context."""
+    training = False
+
+    def eval(self):
+        pass
+
+    def train(self, mode):
+        pass
+
+    def __call__(self, x, y):
+        return y.double() / 10
+
+
+def test_score_stream_equals_a_hand_computation():
+    # ids 0-8 are text (bytes below), 6 a special token of 0 bytes, 9 the end-of-text
+    token_bytes = np.array([1, 2, 3, 1, 2, 3, 0, 2, 1, 0])
+    stream = np.array([9, 1, 2, 3, 9, 4, 6, 5, 9, 7, 8, 1, 2, 9])  # 3 documents after one end-of-text
+    nocast = contextlib.nullcontext()
+    r = evaluate_mod.score_stream(_KnownLosses(), stream, token_bytes, [9], 4, 2, "cpu", nocast)
+    # by hand: per document, bits of its targets of at least one byte (6 and 9 are masked), and their bytes
+    L = np.array([1 + 2 + 3, 4 + 5, 7 + 8 + 1 + 2]) / 10 / math.log(2)
+    B = np.array([2 + 3 + 1, 2 + 3, 2 + 1 + 2 + 3])
+    bpb = L.sum() / B.sum()
+    se = math.sqrt(3 / 2 * ((L - bpb * B) ** 2).sum()) / B.sum()
+    assert r["bpb"] == pytest.approx(bpb) and r["bpb_se"] == pytest.approx(se)
+    assert r["loss"] == pytest.approx((6 + 9 + 18) / 10 / 9)  # nats per scored target: 9 of them
+    assert (r["tokens"], r["scored"], r["bytes"], r["docs"], r["windows"]) == (13, 9, 19, 3, 4)  # the last window: 1 target
+    # a cap scores a prefix: the second document in part (targets 4 and the masked 6)
+    r = evaluate_mod.score_stream(_KnownLosses(), stream, token_bytes, [9], 4, 2, "cpu", nocast, max_tokens=6)
+    L2, B2 = np.array([0.6, 0.4]) / math.log(2), np.array([6, 2])
+    assert r["bpb"] == pytest.approx(L2.sum() / B2.sum()) and r["docs"] == 2 and r["tokens"] == 6
+    # a held-out shard (documents each ended by end-of-text) is scored after one end-of-text: the same
+    tok = types.SimpleNamespace(meta={"eot": 9}, offsets={"xx": 0}, token_bytes=lambda: token_bytes)
+    ev = evaluate_mod.evaluate(_KnownLosses(), {"xx": stream[1:]}, tok, 4, 3, None, "cpu", nocast)["xx"]
+    assert ev["bpb"] == pytest.approx(bpb) and ev["bpb_se"] == pytest.approx(se) and ev["docs"] == 3
 
 
 def test_ratio_standard_error_is_the_usual_one_for_equal_documents():

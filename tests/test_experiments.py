@@ -5,13 +5,11 @@ key), the evaluation's standard error, and sweep.py's listing, skipping and pack
 import glob
 import gzip
 import json
-import math
 import os
 import shutil
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
 from scalex import configurator
@@ -20,7 +18,6 @@ import sweep
 import train
 from scalex.configurator import ConfigError
 from scalex.rundir import run_record
-from eval import evaluate
 from conftest import ROOT, run
 
 SCALES = sorted(os.path.basename(os.path.dirname(p)) for p in glob.glob(os.path.join(ROOT, "config", "*", "sweep.py")))
@@ -196,34 +193,6 @@ def test_dry_run_prints_flops(capsys):
     assert train.main(["config/mini/common.py", "--method=scalex", "--dry_run", "--data_dir=/nonexistent"]) == 0
     out = capsys.readouterr().out
     assert "cost: 9,011,200 tokens, 275 steps, 1.666e+15 FLOPs" in out and "M3 k=1.00" in out
-
-
-class _ToyModel:
-    """Per-token loss = the target id / 10: known per-window sums."""
-    training = False
-
-    def eval(self):
-        pass
-
-    def train(self, mode):
-        pass
-
-    def __call__(self, x, y):
-        return y.double() / 10
-
-
-def test_evaluate_standard_error():
-    import contextlib
-    rng = np.random.default_rng(0)
-    toks = rng.integers(1, 20, size=16 * 8 + 1)
-    token_bytes = np.arange(20) % 3 + 1
-    ev = evaluate(_ToyModel(), {"xx": toks}, token_bytes, 8, 4, 10_000, "cpu", contextlib.nullcontext())["xx"]
-    y = np.stack([toks[w * 8 + 1: w * 8 + 9] for w in range(16)])
-    bits, by = (y / 10).sum(1) / math.log(2), token_bytes[y].sum(1)
-    bpb = bits.sum() / by.sum()
-    se = math.sqrt(16 / 15 * ((bits - bpb * by) ** 2).sum()) / by.sum()
-    assert ev["bpb"] == pytest.approx(bpb) and ev["bpb_se"] == pytest.approx(se) and ev["windows"] == 16
-    assert ev["loss"] == pytest.approx((y / 10).mean())
 
 
 def test_sweep_dry_run_lists_every_run_with_totals(capsys):

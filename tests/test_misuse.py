@@ -47,7 +47,7 @@ def env(tmp_path, prepared):
     """A run config on the shared prepared data, and a data config on a fresh corpus."""
     corpus = make_corpus(str(tmp_path / "corpus"), n_en=120, n_zh=60)
     dcfg = data_config(corpus, tmp_path / "newdata", max_tokens={"en": 3000, "zh": 1000}, val_tokens=200)
-    keys = ("data_dir", "local_dir", "max_tokens", "val_tokens", "vocab_size", "tokenizer_sample_bytes", "shuffle_block",
+    keys = ("data_dir", "local_dir", "max_tokens", "val_tokens", "test_tokens", "vocab_size", "tokenizer_sample_bytes", "shuffle_block",
             "shard_tokens", "workers")
     dconf = write_config(tmp_path / "data_cfg.py", "".join(f"{k} = {dcfg[k]!r}\n" for k in keys))
     return {"run_cfg": tiny_run_config(tmp_path, prepared[0]), "data_cfg": dconf, "tmp": tmp_path, "data": prepared[0],

@@ -36,7 +36,7 @@ def project(tmp_path_factory, prepared, corpus):
     cfg = tiny_run_config(home, "data/tiny")
     write_config(cfg, open(cfg).read().replace(repr(str(home / "runs")), "'runs'"))
     dcfg = data_config(corpus, "newdata", max_tokens={"en": 3000, "zh": 1000}, val_tokens=200)
-    keys = ("data_dir", "local_dir", "max_tokens", "val_tokens", "vocab_size", "tokenizer_sample_bytes", "shuffle_block",
+    keys = ("data_dir", "local_dir", "max_tokens", "val_tokens", "test_tokens", "vocab_size", "tokenizer_sample_bytes", "shuffle_block",
             "shard_tokens", "workers")
     write_config(home / "data_cfg.py", "".join(f"{k} = {dcfg[k]!r}\n" for k in keys))
     train_in(home)
@@ -275,7 +275,7 @@ CASES = [
     ("eval record torn", raw_file(R + "/config.json", '{"config": {'), "eval", [R], "runs/t/config.json"),
     ("eval data corrupted", lambda h: flip_tokens(h, "data/tiny/en/val.bin"), "eval", [R], "data_dir"),
     ("eval tokenizer swapped", edit_json(D + "/tokenizer.json", lambda m: m.update(eot=3)), "eval", [R], "data_dir"),
-    ("eval option typo", None, "eval", [R, "--eval_token=5"], "a run's val split: unknown option --eval_token"),
+    ("eval option typo", None, "eval", [R, "--eval_token=5"], "a run's held-out splits: unknown option --eval_token"),
     ("bpb no text", None, "eval", ["bpb", R, "--lang=en"], "bpb"),
     ("bpb text missing", None, "eval", ["bpb", R, "--text=nope.jsonl", "--lang=en"], ""),
     ("bpb max_tokens 0", None, "eval", ["bpb", R, "--text=x.jsonl", "--lang=en", "--max_tokens=0"], "--max_tokens"),

@@ -164,7 +164,8 @@ def test_transformed_stream_prepares_nests_and_trains(corpus, tmp_path):
     par.write_text(f"1\tthe river\t{zh['the']}{zh['river']}\n2\tsmall house\t{zh['small']}X\n", encoding="utf-8")
     langs = {"en": "", "zh": "", "zh_translated": {"from": "en", "transform": "translate", "lexicon": lex, "target": "zh",
                                                    "parallel": str(par)}}
-    kw = dict(languages=langs, transform_cache=str(tmp_path / "cache.sqlite"))
+    kw = dict(languages=langs, transform_cache=str(tmp_path / "cache.sqlite"),
+              test_tokens={"en": 1000, "zh": 1000, "zh_translated": 1000})
     m = prepare.prepare(data_config(corpus, tmp_path / "d", max_tokens={"en": 20_000, "zh": 8_000, "zh_translated": 6_000}, **kw), log=lambda *a: None)
     zt = m["languages"]["zh_translated"]
     assert zt["kind"] == "derived" and zt["derived"] == "translate of en (dict)"

@@ -4,3 +4,4 @@ include("../transform_streams.py")
 data_dir = "data/mini-codeswitch"
 languages = dict(languages, en_codeswitch=_en_codeswitch)
 max_tokens = {"en": 8_000_000, "zh": 1_000_000, "en_codeswitch": 8_000_000}
+test_tokens = dict(test_tokens, en_codeswitch=1_000_000)  # not judged: as val

@@ -10,6 +10,10 @@ languages = {"en": "hf:HuggingFaceFW/fineweb-edu:sample/10BT",
              "zh": "hf:HuggingFaceFW/fineweb-2:data/cmn_Hani/train"}
 max_tokens = {"en": 24_000_000, "zh": 1_000_000}
 val_tokens = 1_000_000
+# Test: Chinese 8x val, not the default 10x: prepare reads 8 bytes of candidates per held-out
+# token (none of them trains), and 8 x 11M bytes is more than the local Chinese corpus's 82.5 MB;
+# 8 x 9M leaves 10 MB (about 2M tokens) for the 1M train tokens. English as val.
+test_tokens = {"en": 1_000_000, "zh": 8_000_000}
 vocab_size = 16384
 tokenizer_sample_bytes = 4_000_000
 

@@ -5,3 +5,4 @@ include("../transform_streams.py")
 data_dir = "data/mini-translate"
 languages = dict(languages, zh_translated=_zh_translated)
 max_tokens = {"en": 8_000_000, "zh": 1_000_000, "zh_translated": 8_000_000}
+test_tokens = dict(test_tokens, zh_translated=1_000_000)  # not judged: as val

@@ -6,3 +6,4 @@ include("../transform_streams.py")
 data_dir = "data/transform"
 languages = dict(languages, zh_translated=_zh_translated, en_codeswitch=_en_codeswitch)
 max_tokens = dict(max_tokens, zh_translated=800_000, en_codeswitch=800_000)
+test_tokens = dict(test_tokens, zh_translated=30_000, en_codeswitch=30_000)  # not judged: as val
