@@ -81,14 +81,15 @@ experiments: $(VENV)
 
 # The mini reproduction on one H100/H200 GPU and its report (docs/scales.md).
 # The core (lrl-only, mix, scalex at
-# seeds 1337 and 1338, so a time limit never cuts the seed spread), then order and ablate-lr
-# at one seed, four runs at a time on the one GPU (JOBS=N to change it). Then the report.
+# 3 seeds, so a time limit never cuts the seed spread), then the protocol's tune, tuned,
+# control and reference, and order and ablate-lr, four runs at a time on the one GPU (JOBS=N
+# to change it). Then the report.
 # make mini trains it all in one go; DRY=1 lists the runs and the calls of at most 8 minutes
 # each (estimates; config/mini/sweep.py call_minutes) that a box which gives a command a few
 # minutes at a time runs one by one (mini-device). translate needs the dictionary translation
 # of 8M English tokens first: `make mini-translate`, a call of its own.
 MINI_CORE  := sweep.py mini lrl-only mix scalex
-MINI_EXTRA := sweep.py mini order ablate-lr --seeds=1337 '--ablate=[8000000]'
+MINI_EXTRA := sweep.py mini tune tuned control reference order ablate-lr
 MINI_JOBS   = --jobs=$(if $(filter command line,$(origin JOBS)),$(JOBS),4)
 mini: $(VENV)
 	$(PY) $(MINI_CORE) $(LOCAL) $(MINI_JOBS) $(if $(DRY),--dry_run,--call_minutes=0)

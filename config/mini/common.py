@@ -8,7 +8,9 @@
 # into the sweep's time).
 # Chinese (the LRL) is data-constrained at 1M tokens: lrl_only repeats it 5x-25x, beyond the
 # ~4 epochs after which repeated data stops paying (Muennighoff et al. 2023), so the English
-# budget (4M-24M, --budget.en) has room to matter.
+# budget (2M-8M, --budget.en) has room to matter. ScaleX's stage 2 reads a quarter of the
+# English budget with all the Chinese, as at the quickstart.
+stage2_hrl_fraction = 0.25
 data_dir = "data/mini"
 scale = "mini"
 hrl, lrl = "en", "zh"

@@ -1,13 +1,13 @@
 # The experiments at the mini scale (sweep.py). HRL budgets are multiples of the 1M-token LRL
-# budget: 4x, 8x, 24x (24M is what the offline English corpus holds with room for validation).
-sizes = [4_000_000, 8_000_000, 24_000_000]
+# budget: 2x, 4x, 8x (the offline English corpus holds 24M with room for validation).
+sizes = [2_000_000, 4_000_000, 8_000_000]
 one = [8_000_000]
-ablate = [4_000_000, 24_000_000]
+ablate = [8_000_000]
 transform = [4_000_000, 8_000_000]
 proportion = [4_000_000, 8_000_000, 24_000_000]
 multilingual = [8_000_000]
-seeds = [1337, 1338]
-epochs = [2, 4, 8, 16]  # the best-LRL-only sweep
+seeds = [1337, 1338, 1339]
+epochs = [1, 2, 4]  # the best-LRL-only sweep; the same grid tunes joint and scalex (tune)
 # The time estimate of --dry_run: a reference measurement of 1.09M tokens/s for a 33.6M GPT on
 # one H200 (eager), applied to our code as an ESTIMATE until measured (common.py says why).
 tokens_per_s = 1_090_000
@@ -22,3 +22,13 @@ lrl_epochs_at = [8_000_000]  # ... at this English size
 call_minutes = 8
 run_startup_s = 20.0
 prepare_s = 90.0
+# The measurement protocol (docs/experiments.md), as at the quickstart: tune at one size, the
+# repeated-English control, the LRL-only reference curve of the effective-data multiplier.
+tune_at = [4_000_000]
+tune_epochs = [1, 2, 4]
+tune_fractions = [0.1, 0.5]
+hrl_unique = 2_000_000
+control = [8_000_000]
+reference = [2_000_000, 4_000_000]
+reference_tokens = [2_000_000, 16_000_000]
+experiments = ["lrl-only", "mix", "scalex", "tune", "tuned", "control", "reference", "order", "ablate-lr"]

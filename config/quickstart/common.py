@@ -33,6 +33,6 @@ lr_max = 3e-3
 lr_min = 3e-4
 warmup_steps = 20
 log_interval = 10
-eval_interval = 50  # learning curves: val and out-of-domain bpb every 50 steps (102k tokens)
+eval_interval = 100  # learning curves: val and out-of-domain bpb every 100 steps (205k tokens)
 ckpt_interval = 100
 eval_tokens = 30_000
