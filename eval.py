@@ -32,6 +32,7 @@ import sys
 import numpy as np
 
 import data
+from scalex.checks import resolve_dtype
 from scalex.configurator import ConfigError, fail, parse_args
 from scalex.files import atomic_write, read_json, write_json
 from scalex.schema import Int, Num, Str, T, Table
@@ -149,7 +150,8 @@ def load_run(path, device=DEVICE):
     dev = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
     kernels.set_backend("auto")
     model.to(dev).eval()
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if dev.startswith("cuda") else contextlib.nullcontext()
+    bf16 = resolve_dtype(cfg.get("dtype", "auto"), dev) == "bfloat16"  # as train.py resolves it here
+    autocast = torch.autocast(dev.split(":")[0], dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
     return model, cfg, tok, dev, autocast
 
 

@@ -16,6 +16,7 @@ holds several small models; the mini scale uses it). --only=joint,scalex keeps t
 those recipes (make quickstart: a subset of the quickstart suite, in the same run folders).
 Progress: `[k/N] run ... (sweep ETA)` as each run starts and ends (class Progress).
 """
+import contextlib
 import glob
 import json
 import os
@@ -381,9 +382,14 @@ def train_runs(scale, runs, sw, jobs, py, deadline=None):
     """Run train.py for each run, `jobs` at a time; a run's output goes to its log file, its
     progress (Progress) and, every HEARTBEAT_S, its log's last line to stdout. Past `deadline`
     (a time.time()) the runs still going are stopped (each resumes from its last checkpoint
-    next time). Returns the runs that failed."""
+    next time). With jobs > 1 each run gets its share of the cores as torch threads
+    (OMP_NUM_THREADS, unless set); summary.json records the count. Returns the runs that failed."""
     pending, active, failed = list(enumerate(runs, 1)), [], []
     progress, beat = Progress(scale, runs, sw), time.time()
+    env = dict(os.environ)
+    if jobs > 1 and "OMP_NUM_THREADS" not in env:  # the cores shared out, not each run taking all
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        env["OMP_NUM_THREADS"] = str(max(1, cores // (jobs * sw["nproc"])))
     os.makedirs(os.path.join("runs", scale, "logs"), exist_ok=True)
     while pending or active:
         while pending and len(active) < jobs:
@@ -395,8 +401,9 @@ def train_runs(scale, runs, sw, jobs, py, deadline=None):
             progress.start(k, over["run_name"])
             print(f"  + {' '.join(cmd)}  > {log}", flush=True)
             f = open(log, "a")
-            active.append((subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT), f, over["run_name"], log, time.time(), k))
-        time.sleep(0.5)
+            active.append((subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, env=env), f, over["run_name"], log, time.time(), k))
+        with contextlib.suppress(subprocess.TimeoutExpired):  # back when the oldest run ends, else in 0.5 s
+            active[0][0].wait(timeout=0.5)
         if deadline and time.time() > deadline:
             for p, f, name, *_ in active:
                 p.terminate()

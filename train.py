@@ -25,7 +25,7 @@ import numpy as np
 
 import data
 from eval import evaluate_held_out
-from scalex.checks import DEVICE, MODEL_ARGS, RUN_NAME, STAGE, check_data, check_device, run_rules, stage_rules
+from scalex.checks import DEVICE, MODEL_ARGS, RUN_NAME, STAGE, check_data, check_device, resolve_dtype, run_rules, stage_rules
 from scalex.configurator import ConfigError, fail, load_config, parse_args, require
 from scalex.files import progress, unlock
 from scalex.rundir import (CheckpointWriter, _lock_path, check_checkpoint, check_tracking, format_cost, format_plan, load_checkpoint,
@@ -71,7 +71,7 @@ SETTINGS = Table(
     ("grad_clip", 1.0, Num(0), "the gradient norm clip (0: none)"),
     "system",
     ("device", "auto", DEVICE, "auto: cuda when present, else cpu"),
-    ("dtype", "auto", Str("auto", "float32", "bfloat16"), "auto: bfloat16 autocast on cuda, float32 on cpu"),
+    ("dtype", "auto", Str("auto", "float32", "bfloat16"), "auto: bf16 autocast on cuda or a CPU with native bf16, else float32"),
     ("compile", False, BOOL, "torch.compile the model"),
     ("kernels", "auto", Str("auto", "torch", "triton"), "auto | torch | triton: see kernels.py"),
     ("seed", 1337, Int(0, 2 ** 63), "seeds the model's init and the sampler's order"),
@@ -333,7 +333,7 @@ def stage_of(step, plan):
 
 # ----------------------------------------------------------------------------- training
 def setup_device(cfg):
-    """(ddp, rank, world, device, autocast): one process per GPU under torchrun, else one."""
+    """(ddp, rank, world, device, autocast, dtype): one process per GPU under torchrun, else one."""
     import torch
     import torch.distributed as dist
     rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
@@ -344,9 +344,9 @@ def setup_device(cfg):
             dev = f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
     if dev.startswith("cuda"):
         torch.cuda.set_device(dev)
-    use_bf16 = cfg["dtype"] == "bfloat16" or (cfg["dtype"] == "auto" and dev.startswith("cuda"))
-    autocast = torch.autocast(dev.split(":")[0], dtype=torch.bfloat16) if use_bf16 else contextlib.nullcontext()
-    return world > 1, rank, world, dev, autocast
+    dtype = resolve_dtype(cfg["dtype"], dev)  # auto: bf16 where the device multiplies it natively
+    autocast = torch.autocast(dev.split(":")[0], dtype=torch.bfloat16) if dtype == "bfloat16" else contextlib.nullcontext()
+    return world > 1, rank, world, dev, autocast, dtype
 
 
 def build(cfg, plan, manifest, dev, ddp):
@@ -403,7 +403,7 @@ def train(cfg, flags, plan, manifest, mode):
     import torch.distributed as dist
 
     import kernels
-    ddp, rank, world, dev, autocast = setup_device(cfg)
+    ddp, rank, world, dev, autocast, dtype = setup_device(cfg)
     master, T, total = rank == 0, cfg["block_size"], plan["total_steps"]
     kernels.set_backend(cfg["kernels"])
     raw, model, opt, sampler, padded_vocab = build(cfg, plan, manifest, dev, ddp)
@@ -492,7 +492,7 @@ def train(cfg, flags, plan, manifest, mode):
     bar.close()
     if master:
         ev = validate_now(total, final=True)
-        write_summary(rd, cfg, plan, manifest, raw, ev, tokens_seen, wall_prev + time.time() - t0, raw.flops_per_token(T))
+        write_summary(rd, cfg, plan, manifest, raw, ev, tokens_seen, wall_prev + time.time() - t0, raw.flops_per_token(T), dtype)
         write.finish()  # metrics.jsonl closed, the W&B run finished
     samples_log and samples_log.close()
     if ddp:  # every rank waits for rank 0's evaluation and summary, then all leave together

@@ -69,6 +69,36 @@ def check_device(cfg):
             raise ConfigError(f"device: {cfg['device']} asked, this machine has {n} CUDA device(s); use device=auto or cpu")
 
 
+# What a CPU needs for bf16 autocast to pay: native bf16 dot products (x86: AVX512_BF16 or AMX;
+# ARM: BF16 or SVE-BF16). Without them torch emulates bf16 matmuls, slower than float32.
+CPU_BF16 = ("avx512_bf16", "amx_bf16", "bf16", "sve_bf16")  # torch.cpu.get_capabilities() keys
+CPUINFO_BF16 = ("avx512_bf16", "amx_bf16", "bf16", "svebf16")  # the same in /proc/cpuinfo's flags
+
+
+def cpu_has_bf16():
+    """Whether this CPU multiplies bf16 natively: torch's detection (get_capabilities from torch
+    2.13, the x86-only _is_* helpers before it), else the flags Linux lists in /proc/cpuinfo."""
+    import torch
+    if hasattr(torch.cpu, "get_capabilities"):
+        return any(torch.cpu.get_capabilities().get(k) for k in CPU_BF16)
+    older = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # AMX: Intel's have AMX-BF16
+    if any(getattr(torch.cpu, f, lambda: False)() for f in older):
+        return True
+    try:
+        with open("/proc/cpuinfo") as f:
+            return bool(set(f.read().split()) & set(CPUINFO_BF16))
+    except OSError:  # not Linux: no flags to read, float32
+        return False
+
+
+def resolve_dtype(dtype, device):
+    """A run's dtype setting on this device -> "bfloat16" (autocast) or "float32". auto: bfloat16
+    on a GPU and on a CPU with native bf16 (cpu_has_bf16), float32 elsewhere."""
+    if dtype != "auto":
+        return dtype
+    return "bfloat16" if str(device).startswith("cuda") or cpu_has_bf16() else "float32"
+
+
 def check_data(cfg, manifest):
     """The data a run asks for is there: its tokenizer, every language and enough tokens."""
     for f in manifest["tokenizer"].get("files", []):

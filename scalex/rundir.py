@@ -254,6 +254,8 @@ def check_summary(rd, summary):
     spath, fix = os.path.join(rd, "summary.json"), "restore it, or train the run again"
     if not isinstance(summary, dict):
         raise ConfigError(f"{spath}: not a run summary (a JSON object); {fix}")
+    if summary.get("dtype", "float32") not in ("float32", "bfloat16"):  # older summaries have none
+        raise ConfigError(f"{spath}: dtype is {summary['dtype']!r}, not float32 or bfloat16; {fix}")
     final = {}
     if os.path.isfile(os.path.join(rd, "metrics.jsonl")):
         with open(os.path.join(rd, "metrics.jsonl"), encoding="utf-8", errors="replace") as f:
@@ -509,10 +511,13 @@ def start_records(rd, mode, start, cfg, plan, manifest, raw, dev):
     return write
 
 
-def write_summary(rd, cfg, plan, manifest, raw, held_out, tokens_seen, wall, flops_per_token):
+def write_summary(rd, cfg, plan, manifest, raw, held_out, tokens_seen, wall, flops_per_token, dtype):
     """summary.json: a finished run's results (per-language val bpb and its standard error, the
     same on the test split and on out-of-domain text where the data has them) and its run
-    record; the report reads nothing else of a run but its metrics."""
+    record; the report reads nothing else of a run but its metrics. dtype (what dtype=auto
+    resolved to) and the CPU threads are recorded because the numbers depend on them: a run at
+    1 thread and one at 2 differ in the last bits of each gradient, which training amplifies."""
+    import torch
     ev = held_out["val"]
     more = {f"{split}_{k}": {lang: r[k] for lang, r in held_out[split].items()}
             for split in ("test", "ood") if held_out.get(split) for k in ("bpb", "bpb_se", "tokens")}
@@ -522,7 +527,8 @@ def write_summary(rd, cfg, plan, manifest, raw, held_out, tokens_seen, wall, flo
                "tokens_seen": tokens_seen, "steps": plan["total_steps"], "params": raw.num_params(), "wall_s": round(wall, 1),
                "derived": {lang: manifest["languages"][lang]["derived"] for lang in cfg["budget"] if "derived" in manifest["languages"][lang]},
                "val_bpb_se": {k: v["bpb_se"] for k, v in ev.items()}, "params_total": raw.num_params(exclude_embedding=False),
-               **more, **run_record(cfg, plan, manifest, flops_per_token)}
+               **more, "dtype": dtype, "threads": torch.get_num_threads(),
+               **run_record(cfg, plan, manifest, flops_per_token)}
     atomic_write(os.path.join(rd, "summary.json"), lambda f: json.dump(summary, f, indent=1), mode="w")
     print(f"done: {rd} in {wall:.0f}s; val bpb " + ", ".join(f"{k} {v['bpb']:.4f}" for k, v in ev.items())
           + "".join(f"; {split} bpb {k} {v['bpb']:.4f}" for split in ("test", "ood")

@@ -82,6 +82,7 @@ def load_run(rd, root):
                                               and l not in (s.get("derived") or {})]),
            "tokenizer": tok.get("variant"), "tok_sha": tok.get("sha256"),
            "data": (c.get("data_manifest") or {}).get("sha256"), "world_size": s.get("world_size", 1)}
+    row["dtype"] = s.get("dtype", row.get("dtype"))  # what dtype=auto resolved to, where recorded
     for split in SPLITS:
         for lang, v in (s.get(f"{split}_bpb") or {}).items():
             row[f"{split}.{lang}"] = _number(spath, f"{split}_bpb.{lang}", v)

@@ -192,7 +192,7 @@ def test_run_record():
 def test_dry_run_prints_flops(capsys):
     assert train.main(["config/mini/common.py", "--method=scalex", "--dry_run", "--data_dir=/nonexistent"]) == 0
     out = capsys.readouterr().out
-    assert "cost: 9,011,200 tokens, 275 steps, 1.666e+15 FLOPs" in out and "M3 k=1.00" in out
+    assert "cost: 9,011,200 tokens, 275 steps, 1.666e+15 FLOPs" in out and "M3 k=1.01" in out
 
 
 def test_sweep_dry_run_lists_every_run_with_totals(capsys):
@@ -230,7 +230,7 @@ def test_pack(tmp_path):
 
 def test_mini_calls_fit_their_minutes_core_seeds_first():
     """`make mini DRY=1`: each call of the mini run at most call_minutes (8) by the estimate,
-    the core (both seeds, seed by seed) before order and ablate-lr, every run in one call."""
+    the core (every seed, seed by seed) before the rest of the protocol, every run in one call."""
     import subprocess
     import sys
     r = subprocess.run(["make", "-C", ROOT, "mini", "DRY=1", f"PY={sys.executable}", "DATA="], capture_output=True, text=True, timeout=300)
@@ -239,7 +239,7 @@ def test_mini_calls_fit_their_minutes_core_seeds_first():
     minutes = [float(line.split("estimated ")[1].split()[0]) for line in calls]
     assert len(calls) >= 2 and all(0 < m <= 8 for m in minutes), calls
     assert calls[0].startswith("call 1 of") and "s1337" in calls[0]
-    core = r.stdout.split("sweep.py mini order")[0]
+    core = r.stdout.split("sweep.py mini tune")[0]
     assert "lrl-only s1337" in core and "scalex s1338" in core and "order" not in core.split("call 1")[1]
     sw = sweep.load_sweep("mini")
     runs = sweep.runs_of("mini", ["lrl-only", "mix", "scalex"], sw["seeds"], sw)

@@ -133,6 +133,14 @@ def test_a_summary_that_disagrees_with_its_metrics_is_refused(tmp_path):
     assert r.returncode == 2 and "val_bpb.zh" in r.stderr and "'2.5'" in r.stderr
 
 
+def test_a_summary_of_an_unknown_dtype_is_refused(tmp_path):
+    d = write_run(str(tmp_path), runs(truth(), 1, 0.01, random.Random(0))[0])
+    s = json.loads(open(os.path.join(d, "summary.json")).read())
+    json.dump(dict(s, dtype="fp8"), open(os.path.join(d, "summary.json"), "w"))
+    r = run("eval.py", "report", tmp_path)
+    assert r.returncode == 2 and "dtype" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
 def test_report_cli_on_nothing_and_on_a_damaged_summary(tmp_path):
     r = run("eval.py", "report", tmp_path)
     assert r.returncode == 2 and "no finished run" in r.stderr

@@ -1,5 +1,6 @@
 """tasks.py: the multiple-choice format, its scorer, and the public-set loaders (against a
 local Hub on 127.0.0.1; the internet is never contacted)."""
+import contextlib
 import json
 import math
 import os
@@ -55,7 +56,8 @@ def test_a_trained_model_picks_the_repeating_choice_and_the_scores_decide(trun):
 
 
 def test_loglikelihood_is_the_sum_over_the_choice_tokens_batched_or_not(trun):
-    model, cfg, tok, dev, ac = evaluate_mod.load_run(trun, "cpu")
+    model, cfg, tok, dev, _ = evaluate_mod.load_run(trun, "cpu")
+    ac = contextlib.nullcontext()  # float32, as the direct computation below (load_run's may be bf16)
     reqs = [("en", "The river under the", " mountain"), ("zh", "的一是", "不了人我在有他这中大来上国个到说们为子和你地出道也时年得就那要下以生会自着去之过家学对可她里后小么心多天而能好都然没日于起还发成事只作当想看文无开手十用主行方又如前所本见经头面公同三已老从动两长知民样现分将外但身些与高意进把法此实回二"),
             ("en", "", " water")]
     got = tasks.loglikelihoods(model, tok, reqs, cfg["block_size"], 2, dev, ac)

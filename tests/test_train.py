@@ -406,3 +406,37 @@ def test_no_host_sync_between_log_steps_on_a_gpu(tmp_path, prepared, monkeypatch
         assert train.main([cfg]) == 0
     finally:
         torch.cuda.set_sync_debug_mode("default")
+
+
+# ----------------------------------------------------------------------------- dtype
+def test_dtype_auto_takes_bf16_where_the_cpu_has_it(tmp_path, prepared, monkeypatch):
+    """dtype=auto: bf16 autocast on a GPU and on a CPU with native bf16, float32 on one
+    without; a dtype given is kept. The run trains either way (exit 0) and its summary says
+    which dtype it ran in, and at how many threads."""
+    from scalex import checks
+    for has in (True, False):
+        monkeypatch.setattr(checks, "cpu_has_bf16", lambda: has)
+        want = "bfloat16" if has else "float32"
+        assert checks.resolve_dtype("auto", "cpu") == want and checks.resolve_dtype("auto", "cuda:1") == "bfloat16"
+        assert checks.resolve_dtype("float32", "cuda") == "float32" and checks.resolve_dtype("bfloat16", "cpu") == "bfloat16"
+        *_, autocast, dtype = train.setup_device(dict(train.DEFAULTS, device="cpu"))
+        assert dtype == want and (getattr(autocast, "fast_dtype", None) == __import__("torch").bfloat16) == has
+        (tmp_path / want).mkdir()
+        assert train.main([tiny_run_config(tmp_path / want, prepared[0])]) == 0
+        s = json.load(open(tmp_path / want / "runs" / "t" / "summary.json"))
+        assert s["dtype"] == want and s["threads"] >= 1
+
+
+def test_cpu_bf16_detection_falls_back_to_cpuinfo(monkeypatch):
+    """Without torch's capability helpers (older torch, ARM) the kernel's flags decide."""
+    import io
+    import torch
+    from scalex import checks
+    for f in ("get_capabilities", "_is_avx512_bf16_supported", "_is_amx_tile_supported"):
+        monkeypatch.delattr(torch.cpu, f, raising=False)
+    for flags, has in (("fpu sse avx2 avx512f", False), ("fpu avx512f avx512_bf16", True), ("fp asimd bf16 i8mm", True),
+                       ("fp asimd sve svebf16", True)):
+        monkeypatch.setattr(checks, "open", lambda *a, **k: io.StringIO(f"processor : 0\nflags : {flags}\n"), raising=False)
+        assert checks.cpu_has_bf16() is has, flags
+    monkeypatch.setattr(checks, "open", lambda *a, **k: (_ for _ in ()).throw(FileNotFoundError("/proc/cpuinfo")), raising=False)
+    assert checks.cpu_has_bf16() is False
