@@ -57,7 +57,8 @@ SETTINGS = Table(
     ("control", [], List(Int(1), "a list of token counts"), "... these sizes (joint and scalex; compared with unique HRL text)"),
     ("reference", [], List(Int(1), "a list of token counts"), "reference: LRL-only at these unique LRL budgets ..."),
     ("reference_tokens", [0, 10 ** 12], List(Int(0), "[min, max]", n=2), "... at each epoch count of epochs whose tokens lie in this range"),
-    ("dtype_at", [], List(Int(1), "a list of token counts"), "dtype: lrl_only, joint, scalex in float32 at these sizes (the agreement check)"),
+    ("dtype_at", [], List(Int(1), "a list of token counts"), "dtype: joint and scalex in float32 at these sizes (the agreement check)"),
+    ("few_seeds", 0, Int(0), "tune, tuned, reference and dtype run at the first N seeds only (0: every seed)"),
     ("nproc", 1, Int(1), "processes per run (torchrun --nproc_per_node) at this scale"),
     ("tokens_per_s", 0.0, Num(0), "training throughput the time estimate assumes (0: no estimate)"),
     ("tokens_per_s_note", "", Str(empty=True), "where that figure comes from"),
@@ -101,7 +102,7 @@ EXPERIMENTS = {
     "tuned": [("joint", "sizes", "tuned"), ("scalex", "sizes", "tuned")],
     "control": [("joint", "control", "control"), ("scalex", "control", "control")],
     "reference": [("lrl_only_epochs", "first", "reference")],
-    "dtype": [("lrl_only", "dtype_at", "fp32"), ("joint", "dtype_at", "fp32"), ("scalex", "dtype_at", "fp32")],
+    "dtype": [("joint", "dtype_at", "fp32"), ("scalex", "dtype_at", "fp32")],
     "translate": [("translate", "transform")],
     "codeswitch": [("codeswitch", "transform")],
     "order": [("seq_hrl_lrl", "one"), ("seq_lrl_hrl", "one"), ("mix_scalex_schedule", "one")],
@@ -120,7 +121,7 @@ REFERENCES = {
     "ablate-lr": [("scalex", "scalex", "ablate")],
     "ablate-tokens": [("mix", "joint", "ablate"), ("scalex", "scalex", "ablate")],
     "control": [("mix", "joint", "control"), ("scalex", "scalex", "control")],
-    "dtype": [("lrl-only", "lrl_only", "dtype_at"), ("mix", "joint", "dtype_at"), ("scalex", "scalex", "dtype_at")],
+    "dtype": [("mix", "joint", "dtype_at"), ("scalex", "scalex", "dtype_at")],
 }
 # The run config (config/<scale>/<name>.py) and data config of the experiments that train on
 # other data than the scale's own (common.py, data.py).
@@ -177,6 +178,7 @@ def grid(scale, sw, name, method, seeds):
 # the reference curve beside the best-LRL-only sweep (the same runs where they meet).
 OWNER = {"joint": "mix", "scalex": "scalex", "lrl_only": "lrl-only", "lrl_only_epochs": "lrl-only"}
 HOME = {"tuned": "tune", "reference": "lrl-only"}
+FEW = ("tune", "tuned", "reference", "dtype")  # the experiments few_seeds may cut
 
 
 def runs_of(scale, experiments, seeds, sw):
@@ -188,9 +190,10 @@ def runs_of(scale, experiments, seeds, sw):
     out, seen, twin = [], set(), _scalex_twin(scale)
     for exp in experiments:
         todo = [(exp, *e) for e in EXPERIMENTS[exp]] + REFERENCES.get(exp, [])
-        for seed in seeds:
+        few = exp in FEW and sw["few_seeds"]
+        for seed in seeds[:sw["few_seeds"]] if few else seeds:
             for e, c, w, *key in todo:
-                extras = grid(scale, sw, key[0], c, seeds) if key else [{}]
+                extras = grid(scale, sw, key[0], c, seeds[:sw["few_seeds"]] if few else seeds) if key else [{}]
                 for n in size_list(sw, w):
                     for extra in extras or []:
                         home = OWNER[c] if not extra and c in OWNER and e not in VARIANT else HOME.get(e, e)
