@@ -144,9 +144,12 @@ def load_sweep(scale, overrides=None):
     return sw
 
 
-def size_list(sw, which):
+def size_list(sw, which, experiments=()):
+    """The sizes of a size list; "all": every size the bilingual runs of these experiments use
+    (of every experiment when they have none), so each has its compute-matched LRL-only run."""
     if which == "all":
-        return sorted({n for k in BILINGUAL for n in sw[k]})
+        used = {w for e in experiments for _, w, *_ in EXPERIMENTS[e] + [r[1:] for r in REFERENCES.get(e, [])]}
+        return sorted({n for k in BILINGUAL if k in used or not used & set(BILINGUAL) for n in sw[k]})
     return sw["sizes"][:1] if which == "first" else sw[which]
 
 
@@ -194,7 +197,7 @@ def runs_of(scale, experiments, seeds, sw):
         for seed in seeds[:sw["few_seeds"]] if few else seeds:
             for e, c, w, *key in todo:
                 extras = grid(scale, sw, key[0], c, seeds[:sw["few_seeds"]] if few else seeds) if key else [{}]
-                for n in size_list(sw, w):
+                for n in size_list(sw, w, experiments):
                     for extra in extras or []:
                         home = OWNER[c] if not extra and c in OWNER and e not in VARIANT else HOME.get(e, e)
                         k = (home, c, n, seed, json.dumps(extra, sort_keys=True))
