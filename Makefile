@@ -20,6 +20,9 @@ SWEEP   = $(LOCAL) $(if $(SEEDS),--seeds="$(SEEDS)") --jobs=$(JOBS) $(if $(DRY),
 $(foreach v,SEEDS,$(if $(shell echo '$($(v))' | grep -E '[^0-9 ]'),$(error $(v): give whole numbers separated by spaces, e.g. $(v)="1 2"; got "$($(v))")))
 # The quickstart's recipes: the three methods and the best-LRL-only sweep (lrl_only_epochs).
 QS_RECIPES := lrl_only,lrl_only_epochs,joint,scalex
+# Two runs at a time with one thread each (JOBS=N to change it), as the quickstart suite ran
+# (BENCHMARKS.md).
+QS_JOBS = --jobs=$(if $(filter command line,$(origin JOBS)),$(JOBS),2)
 
 # bench runs where a GPU is; there the system python3 already has torch and triton.
 BENCH_PY ?= $(if $(wildcard .venv/installed),$(PY),python3)
@@ -60,7 +63,7 @@ data: $(VENV)
 # config/quickstart/sweep.py and the best-LRL-only sweep, one seed (SEEDS="1337 1338 1339" for
 # three), as part of the quickstart suite (make experiments runs the rest); then the report.
 quickstart: $(VENV)
-	$(PY) sweep.py quickstart lrl-only mix scalex $(LOCAL) --seeds="$(or $(SEEDS),1337)" --only=$(QS_RECIPES) $(if $(DRY),--dry_run)
+	$(PY) sweep.py quickstart lrl-only mix scalex $(LOCAL) --seeds="$(or $(SEEDS),1337)" --only=$(QS_RECIPES) $(QS_JOBS) $(if $(DRY),--dry_run)
 	$(if $(DRY),,$(PY) eval.py report runs/quickstart)
 
 # The shared-token ablation (make ablate-tokens; a kept name).
