@@ -298,7 +298,7 @@ def _synthetic_data(d, n_bytes):
         for _ in range(n_bytes // 2000):
             f.write(json.dumps({"text": " ".join(rng.choice(words) for _ in range(330))}) + "\n")
     cfg = dict(prepare.DEFAULTS, data_dir=os.path.join(d, "prep"), local_dir=d, languages={"en": ""}, max_tokens={"en": n_bytes // 8},
-               val_tokens=5_000, vocab_size=2048, tokenizer_sample_bytes=500_000, workers=1)
+               val_tokens=5_000, test_tokens={"en": 5_000}, vocab_size=2048, tokenizer_sample_bytes=500_000, workers=1)
     prepare.prepare(cfg, log=lambda *a, **k: None)
     return cfg["data_dir"]
 
