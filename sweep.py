@@ -17,6 +17,7 @@ those recipes (make quickstart: a subset of the quickstart suite, in the same ru
 Progress: `[k/N] run ... (sweep ETA)` as each run starts and ends (class Progress).
 """
 import contextlib
+import functools
 import glob
 import json
 import os
@@ -218,8 +219,9 @@ def tuned_extras(scale, sw, method, seeds):
     return [tuning.pick_rows(rows)[0]]
 
 
+@functools.lru_cache(maxsize=None)
 def base_config(scale):
-    """The scale's own run settings (config/<scale>/common.py)."""
+    """The scale's own run settings (config/<scale>/common.py), read once (callers only read it)."""
     path = os.path.join("config", scale, "common.py")
     return configurator.load_config(path, {}, train.DEFAULTS) if os.path.isfile(path) else dict(train.DEFAULTS)
 

@@ -13,7 +13,7 @@ the largest (an intersection-union test). Secondary comparisons show raw p only.
 """
 import math
 
-from scalex import table
+from scalex import table, tuning
 
 ALPHA = 0.05        # family-wise error over the claims' primary comparisons, per evaluation set
 SEEDS_MIN = 3       # a t-test on 2 seeds has 1 degree of freedom: its p-values are unusable
@@ -192,9 +192,8 @@ def matched(a, b):
 def best_lrl_only(pts, dev, p):
     """The LRL-only point of lowest mean val bpb on p's LRL (any epoch count: the sweep's pick,
     made on val, never on a set the verdicts read)."""
-    cands = [q for q in pts if q["method"] in LRL_ONLY and lrl(q) == lrl(p)
-             and set(dev[id(q)]) <= set(SIZE_FREE) and table.mean(q, f"val.{lrl(q)}") is not None]
-    return min(cands, key=lambda q: table.mean(q, f"val.{lrl(q)}"), default=None)
+    cands = [q for q in pts if q["method"] in LRL_ONLY and lrl(q) == lrl(p) and set(dev[id(q)]) <= set(SIZE_FREE)]
+    return tuning.choose(cands, "best LRL-only")[0]
 
 
 def epochs(p):

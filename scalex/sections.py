@@ -50,8 +50,10 @@ def choices_section(records):
             else "No grid was run.", ""]
 
 
-def _paired_rows(pairs, sets):
-    """pairs [(name, A, B)] -> table rows: A and B means per set, delta A - B [CI] p."""
+def _paired_section(title, why, pairs, sets):
+    """A section of pairs [(name, A, B)]: A and B means per set, delta A - B [CI] p (seeds)."""
+    if not pairs:
+        return []
     body = []
     for name, a, b in pairs:
         row = [name, fmt_tokens(hrl_size(a))]
@@ -61,7 +63,8 @@ def _paired_rows(pairs, sets):
             row += [pm(a, f"{s}.{lrl(a)}"), pm(b, f"{s}.{lrl(a)}"),
                     "" if t["delta"] is None else f"{t['delta']:+.3f}{ci} ({t['n']})"]
         body.append(row)
-    return body
+    head = ["comparison (A - B)", "HRL tokens"] + [x for s in sets for x in (f"A {s}", f"B {s}", f"delta {s} (seeds)")]
+    return [f"## {title}", "", why, "", md_table(head, body), ""]
 
 
 def control_section(pts, dev, sets):
@@ -74,13 +77,10 @@ def control_section(pts, dev, sets):
             u = claims.at(c, hrl_size(q))
             if u:
                 pairs.append((f"{m}: {q['hrl']} {fmt_tokens(q['hrl_unique'])} unique, repeated - all unique", q, u))
-    if not pairs:
-        return []
-    head = ["comparison (A - B)", "HRL tokens"] + [x for s in sets for x in (f"A {s}", f"B {s}", f"delta {s} (seeds)")]
-    return ["## The repeated-HRL control", "",
-            "Each pair trains the same tokens in the same steps; A reads a fixed unique HRL text again and "
-            "again, B reads new HRL text throughout. A positive delta is what unique HRL data adds beyond "
-            "its compute.", "", md_table(head, _paired_rows(pairs, sets)), ""]
+    return _paired_section("The repeated-HRL control",
+                           "Each pair trains the same tokens in the same steps; A reads a fixed unique HRL text "
+                           "again and again, B reads new HRL text throughout. A positive delta is what unique HRL "
+                           "data adds beyond its compute.", pairs, sets)
 
 
 def dtype_section(pts, dev, sets):
@@ -90,12 +90,9 @@ def dtype_section(pts, dev, sets):
         b = next((p for p in pts if p["method"] == q["method"] and not dev[id(p)] and hrl_size(p) == hrl_size(q)), None)
         if b and b.get("dtype") != q.get("dtype"):
             pairs.append((f"{q['method']}: float32 - {b.get('dtype')}", q, b))
-    if not pairs:
-        return []
-    head = ["comparison (A - B)", "HRL tokens"] + [x for s in sets for x in (f"A {s}", f"B {s}", f"delta {s} (seeds)")]
-    return ["## bf16 autocast against float32", "",
-            "The same runs (seeds, data, plan) under each precision: they agree when the paired delta is "
-            "small beside the seed spread (±) of either.", "", md_table(head, _paired_rows(pairs, sets)), ""]
+    return _paired_section("bf16 autocast against float32",
+                           "The same runs (seeds, data, plan) under each precision: they agree when the paired "
+                           "delta is small beside the seed spread (±) of either.", pairs, sets)
 
 
 def multiplier_rows(pts, dev, dev_t, sets):
